@@ -1,0 +1,1 @@
+"""Shared kernel: users and roles, the clock, money, state-change records, TMF helpers."""

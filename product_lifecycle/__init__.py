@@ -1,0 +1,1 @@
+"""Product lifecycle management (eTOM SIP): specifications, offerings, prices, bundles."""

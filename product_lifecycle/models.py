@@ -1,0 +1,1 @@
+"""Catalog models arrive with the product-catalog issue."""
