@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "core",
     "customers",
     "product_lifecycle",
+    "fulfillment",
+    "smsgw",
+    "assurance",
+    "billing",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Assurance (eTOM OPS): trouble tickets, SLA repair clocks, NOC queue, maintenance notices."""

@@ -1,0 +1,1 @@
+"""Billing (eTOM OPS): rating, invoices, late fees, dunning, payments, PDF invoices."""

@@ -1,0 +1,3 @@
+"""URLs of this app's API; filled in by its issue."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Fulfillment (eTOM OPS): resource inventory, orders, subscriptions and contracts."""

@@ -1,0 +1,1 @@
+"""The enterprise self-service portal: an interface layer over the domain apps."""
