@@ -115,3 +115,23 @@ class ReadOnlyAdminMixin:
 admin.site.site_header = _("集团短信 MAS 运营支撑系统")
 admin.site.site_title = _("MAS 运营支撑")
 admin.site.index_title = _("工作台")
+
+
+@dataclass(frozen=True)
+class WorkbenchLink:
+    """A page beyond the model lists (a worklist, a queue, a report) shown on the admin
+    index to the users holding `permission` (any staff user when None)."""
+
+    label: str
+    url_name: str
+    permission: str | None = None
+    description: str = ""
+
+
+WORKBENCH_LINKS: list[WorkbenchLink] = []
+
+
+def register_workbench_link(link: WorkbenchLink) -> None:
+    """Called from an app's admin module to put its page on the admin index."""
+    if link not in WORKBENCH_LINKS:
+        WORKBENCH_LINKS.append(link)

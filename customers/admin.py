@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_tools import AdminTransition, StateChangeInline, TransitionAdminMixin
+from core.admin_tools import (
+    AdminTransition,
+    StateChangeInline,
+    TransitionAdminMixin,
+    WorkbenchLink,
+    register_workbench_link,
+)
 from core.phone import mask_mobile
 
 from . import selectors, services
@@ -419,3 +425,13 @@ class EnterpriseMembershipAdmin(EnterpriseScopedMixin, admin.ModelAdmin):
     search_fields = ("user__username", "enterprise__name")
     autocomplete_fields = ("enterprise",)
     raw_id_fields = ("user",)
+
+
+register_workbench_link(
+    WorkbenchLink(
+        label=_("我的客户工作台"),
+        url_name="admin:customers_worklist",
+        permission="customers.change_enterprise",
+        description=_("离网预警与待审核签名"),
+    )
+)

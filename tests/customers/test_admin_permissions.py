@@ -75,6 +75,7 @@ def test_the_admin_is_in_chinese_by_default(client, manager):
     client.force_login(manager)
     body = client.get(reverse("admin:index")).content.decode()
     assert "集团短信 MAS 运营支撑系统" in body and "集团客户" in body
+    assert reverse("admin:customers_worklist") in body
 
 
 def test_signature_buttons_show_only_the_allowed_transitions(client, manager):
