@@ -184,6 +184,8 @@ class SimLink(PduProtocol):
         self.sim = sim
         self.account: Account | None = None
         self.submits = 0
+        self.unanswered = 0
+        self.max_unanswered = 0
         self.connected_at = time.time()
         self._sequence = 0
         self._waiters: dict[int, asyncio.Future] = {}
@@ -210,6 +212,11 @@ class SimLink(PduProtocol):
         self._waiters[sequence] = future
         self.send(pdu, sequence)
         return future
+
+    def answer_late(self, frame: bytes) -> None:
+        """Write a held-back response (fault `response_delay`)."""
+        self.unanswered -= 1
+        self.write(frame)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -564,7 +571,9 @@ class Simulator:
                 counters.rejected += 1
         frame = encode(SubmitResp(msg_id, result), sequence, link.version)
         if faults.response_delay > 0:
-            link._loop.call_later(faults.response_delay, link.write, frame)
+            link.unanswered += 1
+            link.max_unanswered = max(link.max_unanswered, link.unanswered)
+            link._loop.call_later(faults.response_delay, link.answer_late, frame)
         else:
             link.write(frame)
         if result != 0:
