@@ -72,7 +72,7 @@ def _read_commands(loop: asyncio.AbstractEventLoop, sim: Simulator) -> None:
 
     def run() -> None:
         for line in sys.stdin:
-            words = line.split(maxsplit=3)
+            words = line.strip().split(maxsplit=3)
             if not words:
                 continue
             if words[0] == "mo" and len(words) == 4:
@@ -105,15 +105,15 @@ async def _simulate(args: argparse.Namespace) -> int:
         response_delay=args.response_delay,
         drop_after_submits=args.drop_after,
     )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     sim = Simulator(config, faults)
     await sim.start()
     shown = f"[{sim.host}]" if ":" in sim.host else sim.host
     sys.stdout.write(f"listening on {shown}:{sim.port}\n")
     sys.stdout.flush()
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     _read_commands(loop, sim)
     await stop.wait()
     log.info("stopping: %s", sim.counters)
@@ -442,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, set up stderr logging, run the subcommand; return the exit code."""
     args = build_parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # JSON lines are UTF-8 whatever the locale
     if args.command in ("send", "bench") and getattr(args, "window", 1) < 1:
         print("--window must be at least 1", file=sys.stderr)
         return 2
