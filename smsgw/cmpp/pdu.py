@@ -115,9 +115,22 @@ def _octets(value: str, size: int, field: str) -> bytes:
     return raw
 
 
+_TEXT_CACHE: dict[bytes, str] = {}
+_TEXT_CACHE_SIZE = 4096
+
+
 def _text(raw: bytes) -> str:
-    """Decode an Octet String field: up to the first NUL (§8.1 right padding)."""
-    return raw.split(b"\0", 1)[0].decode("latin-1")
+    """Decode an Octet String field: up to the first NUL (§8.1 right padding).
+
+    Service_Id, Src_Id, FeeType and the like repeat in every PDU of a link, so
+    decoded values are memoised (a bounded table: once full it stops growing).
+    """
+    text = _TEXT_CACHE.get(raw)
+    if text is None:
+        text = raw.split(b"\0", 1)[0].decode("latin-1")
+        if len(_TEXT_CACHE) < _TEXT_CACHE_SIZE:
+            _TEXT_CACHE[raw] = text
+    return text
 
 
 def _check_size(body: bytes, size: int, name: str) -> None:
