@@ -451,7 +451,12 @@ class Session:
                 pass
 
     async def _supervise(self) -> None:
-        """Keep one link logged in: connect, log in, wait for loss, back off, again."""
+        """Keep one link logged in: connect, log in, wait for loss, back off, again.
+
+        The back-off doubles on every failed attempt and every link that drops
+        soon after its login (a flapping gateway is not hammered), and starts
+        again from `reconnect_delay` once a link stayed up `reconnect_max_delay`.
+        """
         config = self.config
         delay = config.reconnect_delay
         first = self._first_login
@@ -472,8 +477,8 @@ class Session:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, config.reconnect_max_delay)
                 continue
-            delay = config.reconnect_delay
             self._link = link
+            up_since = time.monotonic()
             self.connected_since = time.time()
             self._set_state("connected")
             self._link_ready.set()
@@ -490,9 +495,12 @@ class Session:
             if not config.reconnect:
                 self._fail(SessionClosed("link lost"))
                 return
+            if time.monotonic() - up_since >= config.reconnect_max_delay:
+                delay = config.reconnect_delay  # a link that held resets the back-off
             log.warning("%s: link lost, reconnecting in %.1f s", self.name, delay)
             self._set_state("reconnecting")
             await asyncio.sleep(delay)
+            delay = min(delay * 2, config.reconnect_max_delay)
 
     def _fail(self, exc: BaseException) -> None:
         self.failure = exc

@@ -1,6 +1,7 @@
 """The client session against the simulator over real loopback TCP."""
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -469,3 +470,20 @@ def test_dlr_fail_ratio_is_repeatable_with_a_seed():
     first = run(stats(7))
     assert first == run(stats(7))
     assert set(first) == {"DELIVRD", "UNDELIV"}
+
+
+def test_a_flapping_link_is_reconnected_with_growing_back_off():
+    async def main():
+        logins = []
+        async with Simulator(sim_config()) as sim:
+            config = client(sim, reconnect_delay=0.05, reconnect_max_delay=5.0)
+            async with Session(config) as session:
+                while len(logins) < 4:
+                    await until(lambda: session.connected)
+                    logins.append(time.monotonic())
+                    sim.drop_links()
+                    await until(lambda: not session.connected)
+        return [b - a for a, b in itertools.pairwise(logins)]
+
+    gaps = run(main())
+    assert [g >= floor for g, floor in zip(gaps, (0.05, 0.1, 0.2), strict=True)] == [True] * 3
