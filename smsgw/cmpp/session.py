@@ -232,6 +232,8 @@ class _ClientLink(PduProtocol):
         self.dead = False
 
     def pdu_received(self, sequence_id: int, pdu: Pdu) -> None:
+        """Match responses to waiting requests; answer ACTIVE_TEST (§8.4.7) and
+        TERMINATE (§8.4.2) at once; hand DELIVER (§8.4.5) to the session."""
         command = pdu.COMMAND_ID
         if command & 0x80000000:
             entry = self.pending.pop(sequence_id, None)
@@ -275,6 +277,7 @@ class _ClientLink(PduProtocol):
             log.warning("%s: unexpected request 0x%08x from the gateway", self.name, command)
 
     def link_lost(self, exc: Exception | None) -> None:
+        """Fail every waiting request with _LinkLost so the session resends it."""
         if self.protocol_error is not None:
             self.session.counters.protocol_errors += 1
         pending = list(self.pending.values())

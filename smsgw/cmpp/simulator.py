@@ -219,11 +219,13 @@ class SimLink(PduProtocol):
         self.write(frame)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Register the new connection with the simulator."""
         super().connection_made(transport)
         self.sim._links.add(self)
         self.sim.counters.connections += 1
 
     def link_lost(self, exc: Exception | None) -> None:
+        """Forget the link and fail requests still waiting on it."""
         self.sim._links.discard(self)
         if self.protocol_error is not None:
             self.sim.counters.protocol_errors += 1
@@ -233,6 +235,7 @@ class SimLink(PduProtocol):
         self._waiters.clear()
 
     def pdu_received(self, sequence_id: int, pdu: Pdu) -> None:
+        """Login first (§8.4.1), then dispatch requests and match responses."""
         sim = self.sim
         command = pdu.COMMAND_ID
         if self.account is None:

@@ -51,12 +51,14 @@ class PduProtocol(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Remember the transport and the peer address."""
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.last_received = time.monotonic()
 
     def data_received(self, data: bytes) -> None:
+        """Frame, decode and dispatch; a malformed PDU closes the link."""
         self.bytes_in += len(data)
         self.last_received = time.monotonic()
         try:
@@ -78,6 +80,7 @@ class PduProtocol(asyncio.Protocol):
             version = self.version
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Release writers waiting for buffer space, resolve `closed`, tell the subclass."""
         self.transport = None
         self._out.clear()
         for waiter in self._resume_waiters:
@@ -89,9 +92,11 @@ class PduProtocol(asyncio.Protocol):
         self.link_lost(exc)
 
     def pause_writing(self) -> None:
+        """The transport buffer is above its high-water mark: hold new requests."""
         self._paused = True
 
     def resume_writing(self) -> None:
+        """The transport buffer drained: let held requests go."""
         self._paused = False
         for waiter in self._resume_waiters:
             if not waiter.done():
