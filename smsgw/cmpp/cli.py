@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 import os
-import random
+import secrets
 import signal
 import statistics
 import subprocess
@@ -31,7 +31,7 @@ import threading
 import time
 
 from .pdu import Submit, Version
-from .session import LoginRefused, MoMessage, Report, Session, SessionConfig, SessionError
+from .session import LoginRefusedError, MoMessage, Report, Session, SessionConfig, SessionError
 from .simulator import Faults, Simulator, SimulatorConfig, accounts_from
 from .text import split_text
 
@@ -135,7 +135,7 @@ async def _send(args: argparse.Namespace) -> int:
     report_wanted = bool(args.report)
     try:
         segments_by_dest = []
-        base_ref = random.randrange(256)
+        base_ref = secrets.randbelow(256)
         for i, dest in enumerate(args.to):
             segments_by_dest.append((dest, split_text(args.text, (base_ref + i) & 0xFF)))
     except ValueError as exc:
@@ -217,7 +217,7 @@ async def _send(args: argparse.Namespace) -> int:
         async with asyncio.timeout(args.timeout):
             try:
                 await session.start()
-            except LoginRefused as exc:
+            except LoginRefusedError as exc:
                 log.error("%s", exc)
                 return 2
             results = await asyncio.gather(
@@ -237,7 +237,7 @@ async def _send(args: argparse.Namespace) -> int:
         log.error("timed out after %s s (%d reports missing)", args.timeout, missing)
         session.abort()
         return 1
-    if isinstance(session.failure, LoginRefused):
+    if isinstance(session.failure, LoginRefusedError):
         log.error("%s", session.failure)
         return 2
     return 0 if ok else 1
@@ -268,7 +268,7 @@ def _start_simulator(args: argparse.Namespace) -> tuple[subprocess.Popen, tuple[
     if sim_rate is not None:
         cmd += ["--rate", str(sim_rate)]
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter with fixed arguments
         cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=root
     )
     line = proc.stdout.readline()

@@ -28,6 +28,7 @@ are plain attributes so that an operations page can show them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -60,15 +61,15 @@ from .transport import PduProtocol
 
 __all__ = [
     "DeliverCallback",
-    "LoginRefused",
+    "LoginRefusedError",
     "MoMessage",
     "Report",
     "Session",
-    "SessionClosed",
+    "SessionClosedError",
     "SessionConfig",
     "SessionCounters",
     "SessionError",
-    "SubmitTimeout",
+    "SubmitTimeoutError",
 ]
 
 log = logging.getLogger("smsgw.cmpp.session")
@@ -80,7 +81,7 @@ class SessionError(Exception):
     """Base class of the errors a session raises to its callers."""
 
 
-class LoginRefused(SessionError):
+class LoginRefusedError(SessionError):
     """The gateway refused the login (CONNECT_RESP Status != 0, §8.4.1.2), or its
     AuthenticatorISMG did not match our secret. Final: the session will not retry."""
 
@@ -95,11 +96,11 @@ class LoginRefused(SessionError):
         super().__init__(f"login refused: Status {status} ({self.reason})")
 
 
-class SessionClosed(SessionError):
+class SessionClosedError(SessionError):
     """The session was closed (or has failed) before the request was answered."""
 
 
-class SubmitTimeout(SessionError):
+class SubmitTimeoutError(SessionError):
     """No response after N attempts of T seconds each (§7.1)."""
 
 
@@ -201,11 +202,11 @@ class SessionCounters:
     protocol_errors: int = 0
 
 
-class _LinkLost(Exception):
+class _LinkLostError(Exception):
     """Internal: the link carrying a request went away before the response."""
 
 
-class _ResponseTimeout(Exception):
+class _ResponseTimeoutError(Exception):
     """Internal: no response within T seconds."""
 
 
@@ -277,14 +278,14 @@ class _ClientLink(PduProtocol):
             log.warning("%s: unexpected request 0x%08x from the gateway", self.name, command)
 
     def link_lost(self, exc: Exception | None) -> None:
-        """Fail every waiting request with _LinkLost so the session resends it."""
+        """Fail every waiting request with _LinkLostError so the session resends it."""
         if self.protocol_error is not None:
             self.session.counters.protocol_errors += 1
         pending = list(self.pending.values())
         self.pending.clear()
         for future, _, _ in pending:
             if not future.done():
-                future.set_exception(_LinkLost())
+                future.set_exception(_LinkLostError())
         if not self.login.done():
             self.login.set_exception(ConnectionError("connection closed during login"))
         if self.ticker is not None:
@@ -298,7 +299,7 @@ class Session:
     Usage::
 
         session = Session(config, on_deliver=handle)   # handle(Report | MoMessage)
-        await session.start()                           # raises LoginRefused
+        await session.start()                           # raises LoginRefusedError
         resp = await session.submit(Submit(...))        # -> SubmitResp
         await session.close()                           # TERMINATE, wait <= 1 s
 
@@ -381,7 +382,7 @@ class Session:
     async def start(self) -> None:
         """Connect and log in; return once the first login succeeded.
 
-        Raises LoginRefused when the gateway refuses (final). A connection that
+        Raises LoginRefusedError when the gateway refuses (final). A connection that
         cannot be opened is retried with back-off when `reconnect` is on (bound the
         wait with a timeout), otherwise the OSError is raised.
         """
@@ -409,7 +410,7 @@ class Session:
     async def close(self, timeout: float | None = None) -> None:
         """Send CMPP_TERMINATE, wait up to `timeout` (default terminate_timeout) for
         its response, close the link and stop reconnecting. Requests still waiting
-        fail with SessionClosed."""
+        fail with SessionClosedError."""
         if self._closing:
             return
         self._closing = True
@@ -423,7 +424,7 @@ class Session:
             wait = self.config.terminate_timeout if timeout is None else timeout
             try:
                 await asyncio.wait_for(future, wait)
-            except (TimeoutError, _LinkLost, _ResponseTimeout):
+            except (TimeoutError, _LinkLostError, _ResponseTimeoutError):
                 log.info("%s: no TERMINATE_RESP in time, closing anyway", self.name)
             link.close()
         elif link is not None:
@@ -448,10 +449,8 @@ class Session:
         task = self._supervisor
         if task is not None and not task.done():
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
     async def _supervise(self) -> None:
         """Keep one link logged in: connect, log in, wait for loss, back off, again.
@@ -469,7 +468,7 @@ class Session:
             )
             try:
                 link = await self._open_link()
-            except LoginRefused as exc:
+            except LoginRefusedError as exc:
                 self._fail(exc)
                 return
             except (OSError, TimeoutError, ProtocolError) as exc:
@@ -496,7 +495,7 @@ class Session:
                 return
             self.counters.link_losses += 1
             if not config.reconnect:
-                self._fail(SessionClosed("link lost"))
+                self._fail(SessionClosedError("link lost"))
                 return
             if time.monotonic() - up_since >= config.reconnect_max_delay:
                 delay = config.reconnect_delay  # a link that held resets the back-off
@@ -537,11 +536,11 @@ class Session:
             raise
         if resp.status != 0:
             link.close()
-            raise LoginRefused(resp.status)
+            raise LoginRefusedError(resp.status)
         expected = authenticator_ismg(0, auth, config.secret, config.version)
         if config.verify_ismg and resp.authenticator_ismg != expected:
             link.abort()
-            raise LoginRefused(0, "AuthenticatorISMG does not match the shared secret")
+            raise LoginRefusedError(0, "AuthenticatorISMG does not match the shared secret")
         self.server_version = resp.version
         link.logged_in = True
         self.counters.logins += 1
@@ -580,7 +579,7 @@ class Session:
                 for sequence, future in expired:
                     del pending[sequence]
                     if not future.done():
-                        future.set_exception(_ResponseTimeout())
+                        future.set_exception(_ResponseTimeoutError())
             if probe.outstanding == 0:
                 if now - link.last_received >= c:
                     self._send_probe(link, now)
@@ -623,7 +622,7 @@ class Session:
             if link is not None and link.logged_in and link.is_open:
                 return link
             if self._closing or self._link_ready is None:
-                raise SessionClosed(str(self.failure) if self.failure else "session closed")
+                raise SessionClosedError(str(self.failure) if self.failure else "session closed")
             await self._link_ready.wait()
             await asyncio.sleep(0)
 
@@ -651,15 +650,17 @@ class Session:
                 counters.submits_sent += 1
             try:
                 return await future
-            except _LinkLost:
+            except _LinkLostError:
                 if self._closing:
-                    raise SessionClosed("session closed while waiting for a response") from None
+                    raise SessionClosedError(
+                        "session closed while waiting for a response"
+                    ) from None
                 counters.resent_after_link_loss += 1
-            except _ResponseTimeout:
+            except _ResponseTimeoutError:
                 counters.response_timeouts += 1
                 attempts += 1
                 if attempts >= self.config.max_attempts:
-                    raise SubmitTimeout(
+                    raise SubmitTimeoutError(
                         f"no response after {attempts} attempts of {self.config.response_timeout} s"
                     ) from None
                 log.warning(
@@ -671,7 +672,7 @@ class Session:
     async def request(self, pdu: Pdu) -> Pdu:
         """Send any request (QUERY, CANCEL, ...) inside the window; return its response."""
         if self._window_sem is None:
-            raise SessionClosed("session not started")
+            raise SessionClosedError("session not started")
         async with self._window_sem:
             self.window_in_use += 1
             try:
@@ -685,12 +686,12 @@ class Session:
         Waits for the rate limit and a free window slot, retries Result 8 after a
         back-off that starts at `flow_control_delay` (>= 100 ms by default) and
         doubles, and resends on a new link when the link drops. Other results are
-        returned as they are. Raises SessionClosed, SubmitTimeout or ProtocolError
+        returned as they are. Raises SessionClosedError, SubmitTimeoutError or ProtocolError
         (a field that does not fit its layout).
         """
         window = self._window_sem
         if window is None:
-            raise SessionClosed("session not started")
+            raise SessionClosedError("session not started")
         config = self.config
         counters = self.counters
         count = len(submit.dest_terminal_ids)
@@ -731,8 +732,8 @@ class Session:
         link.send(ActiveTest(), sequence)
         try:
             await future
-        except (_LinkLost, _ResponseTimeout):
-            raise SessionClosed("no ACTIVE_TEST_RESP") from None
+        except (_LinkLostError, _ResponseTimeoutError):
+            raise SessionClosedError("no ACTIVE_TEST_RESP") from None
         self.counters.active_tests_answered += 1
         self.last_active_test_answered = time.time()
         return time.monotonic() - started

@@ -303,7 +303,7 @@ class Simulator:
             if rate is not None:
                 self._buckets[account.sp_id] = TokenBucket(rate)
         self._msg_ids = MsgIdGenerator(config.ismg_id)
-        self._random = random.Random(config.seed)
+        self._random = random.Random(config.seed)  # noqa: S311 - simulation, seeded on purpose
         self._reports: dict[int, _PendingReport] = {}
         self._queued: dict[str, list[Deliver]] = {}
         self._server: asyncio.AbstractServer | None = None

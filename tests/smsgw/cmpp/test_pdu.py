@@ -1,5 +1,6 @@
 """Codec: round trips for every PDU in both versions, exact sizes, framing, fuzzing."""
 
+import contextlib
 import struct
 
 import pytest
@@ -241,10 +242,8 @@ commands = st.sampled_from([int(c) for c in CommandId] + [0, 3, 0x80000000, 0xFF
 @settings(max_examples=400, deadline=None)
 @given(data=st.binary(max_size=700), version=versions)
 def test_decoding_arbitrary_bytes_raises_only_protocol_error(data, version):
-    try:
+    with contextlib.suppress(ProtocolError):
         decode(data, version)
-    except ProtocolError:
-        pass
 
 
 @settings(max_examples=1500, deadline=None)
@@ -252,10 +251,8 @@ def test_decoding_arbitrary_bytes_raises_only_protocol_error(data, version):
        version=versions)  # fmt: skip
 def test_decoding_well_framed_garbage_raises_only_protocol_error(command, sequence, body, version):
     frame = struct.pack("!III", HEADER_SIZE + len(body), command, sequence) + body
-    try:
+    with contextlib.suppress(ProtocolError):
         decode(frame, version)
-    except ProtocolError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
@@ -265,10 +262,8 @@ def test_frame_reader_raises_only_protocol_error(chunks):
     try:
         for chunk in chunks:
             for frame in reader.feed(chunk):
-                try:
+                with contextlib.suppress(ProtocolError):
                     decode(frame, Version.V30)
-                except ProtocolError:
-                    pass
     except ProtocolError:
         pass
 
@@ -277,10 +272,8 @@ def test_frame_reader_raises_only_protocol_error(chunks):
 @given(count=st.integers(1, 20), seq=st.integers(0, 2**32 - 1), version=versions,
        body=st.binary(max_size=400))  # fmt: skip
 def test_status_report_decoder_raises_only_protocol_error(count, seq, version, body):
-    try:
+    with contextlib.suppress(ProtocolError):
         StatusReport.decode(body, version)
-    except ProtocolError:
-        pass
 
 
 digits = st.text(alphabet="0123456789", max_size=21)

@@ -9,13 +9,13 @@ import pytest
 from smsgw.cmpp.msgid import unpack_msg_id
 from smsgw.cmpp.pdu import Cancel, CancelResp, Query, QueryResp, Submit, Version
 from smsgw.cmpp.session import (
-    LoginRefused,
+    LoginRefusedError,
     MoMessage,
     Report,
     Session,
-    SessionClosed,
+    SessionClosedError,
     SessionConfig,
-    SubmitTimeout,
+    SubmitTimeoutError,
 )
 from smsgw.cmpp.simulator import Account, Simulator, SimulatorConfig
 
@@ -226,7 +226,7 @@ def test_unanswered_request_is_resent_after_t_and_given_up_after_n():
             sim.faults.mute = True
             config = client(sim, response_timeout=0.05, max_attempts=3, active_test_interval=60)
             async with Session(config) as session:
-                with pytest.raises(SubmitTimeout):
+                with pytest.raises(SubmitTimeoutError):
                     await session.submit(message())
                 assert session.counters.response_timeouts == 3
             return sim.counters.submits
@@ -240,7 +240,7 @@ def test_close_sends_terminate_and_later_submits_fail():
             session = Session(client(sim))
             await session.start()
             await session.close()
-            with pytest.raises(SessionClosed):
+            with pytest.raises(SessionClosedError):
                 await session.submit(message())
             await until(lambda: not sim.links)
             return sim.counters.terminates_received, session.state
@@ -319,7 +319,7 @@ def test_refused_logins_are_final_and_the_link_is_closed(sp_id, secret, sim_vers
     async def main():
         async with Simulator(sim_config(version=sim_version)) as sim:
             session = Session(client(sim, sp_id=sp_id, secret=secret, version=Version.V30))
-            with pytest.raises(LoginRefused) as caught:
+            with pytest.raises(LoginRefusedError) as caught:
                 await session.start()
             await until(lambda: not sim.links)
             return caught.value.status, session.state, sim.counters.logins_refused
@@ -331,7 +331,7 @@ def test_injected_login_refusal():
     async def main():
         async with Simulator(sim_config()) as sim:
             sim.faults.refuse_login = 5
-            with pytest.raises(LoginRefused) as caught:
+            with pytest.raises(LoginRefusedError) as caught:
                 await Session(client(sim)).start()
             return caught.value.status
 
