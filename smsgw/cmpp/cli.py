@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 
-from .pdu import Submit, Version
+from .pdu import ProtocolError, Submit, Version
 from .session import LoginRefusedError, MoMessage, Report, Session, SessionConfig, SessionError
 from .simulator import Faults, Simulator, SimulatorConfig, accounts_from
 from .text import split_text
@@ -198,6 +198,9 @@ async def _send(args: argparse.Namespace) -> int:
             resp = await session.submit(pdu)
         except SessionError as exc:
             log.error("%s segment %d/%d not answered: %s", dest, segment.pk_number, total, exc)
+            return False
+        except ProtocolError as exc:
+            log.error("%s segment %d/%d cannot be sent: %s", dest, segment.pk_number, total, exc)
             return False
         _emit(
             {

@@ -260,3 +260,11 @@ def test_the_package_imports_only_the_standard_library():
 
     assert done.stdout.strip() == "[]"
     assert (ROOT / "smsgw" / "__init__.py").read_text() == ""
+
+
+def test_a_recipient_too_long_for_the_field_exits_1(simulate):
+    _, address = simulate(version="2.0")
+
+    code, lines = send(address, "--to", "1" * 22, "--text", "hi", version="2.0")
+
+    assert (code, lines) == (1, [])

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from smsgw.cmpp.msgid import unpack_msg_id
-from smsgw.cmpp.pdu import Cancel, CancelResp, Query, QueryResp, Submit, Version
+from smsgw.cmpp.pdu import Cancel, CancelResp, ProtocolError, Query, QueryResp, Submit, Version
 from smsgw.cmpp.session import (
     LoginRefusedError,
     MoMessage,
@@ -487,3 +487,27 @@ def test_a_flapping_link_is_reconnected_with_growing_back_off():
 
     gaps = run(main())
     assert [g >= floor for g, floor in zip(gaps, (0.05, 0.1, 0.2), strict=True)] == [True] * 3
+
+
+def test_a_group_submit_counts_as_n_against_the_rate():
+    async def main():
+        async with (
+            Simulator(sim_config(rate=3, accounts=(Account(SP, SECRET),))) as sim,
+            Session(client(sim, flow_control_retries=0)) as session,
+        ):
+            group = Submit(dest_terminal_ids=("1", "2", "3"), msg_content=b"hi")
+            first = await session.submit(group)
+            second = await session.submit(message())
+        return first.result, second.result, sim.counters.accepted
+
+    assert run(main()) == (0, 8, 3)
+
+
+def test_a_value_that_does_not_fit_fails_that_submit_only():
+    async def main():
+        async with Simulator(sim_config()) as sim, Session(client(sim)) as session:
+            with pytest.raises(ProtocolError):
+                await session.submit(message(dest="1" * 33))
+            return (await session.submit(message())).result, session.window_in_use
+
+    assert run(main()) == (0, 0)
