@@ -306,7 +306,14 @@ class Session:
     `on_deliver` may be a plain function or a coroutine function; the DELIVER_RESP
     is sent after it returns (Result 0) or raises (Result 9), so a sender that
     stores the event before returning never acknowledges a report it lost.
-    `on_state` is called with the new `state` string on every change.
+    `on_state` is called with the new `state` string on every change: "new",
+    "connecting", "connected", "reconnecting", "closing", "closed" or "failed"
+    (a final login refusal or a lost link without `reconnect`; see `failure`).
+
+    For operations pages: `state`, `connected`, `connected_since`, `link_peer`,
+    `window` / `window_in_use`, `last_active_test_sent` /
+    `last_active_test_answered` / `last_received` (wall-clock seconds) and
+    `counters` are plain attributes, cheap to read at any time.
     """
 
     def __init__(
@@ -479,6 +486,10 @@ class Session:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, config.reconnect_max_delay)
                 continue
+            except Exception as exc:  # a bug must fail the session, not hang start()
+                log.exception("%s: unexpected error while connecting", self.name)
+                self._fail(exc)
+                return
             self._link = link
             up_since = time.monotonic()
             self.connected_since = time.time()
