@@ -511,3 +511,18 @@ def test_a_value_that_does_not_fit_fails_that_submit_only():
             return (await session.submit(message())).result, session.window_in_use
 
     assert run(main()) == (0, 0)
+
+
+def test_without_reconnect_a_lost_link_fails_the_session():
+    async def main():
+        async with Simulator(sim_config()) as sim:
+            session = Session(client(sim, reconnect=False))
+            await session.start()
+            await sim.wait_logged_in(1)
+            sim.drop_links()
+            await until(lambda: session.state == "failed")
+            with pytest.raises(SessionClosedError):
+                await session.submit(message())
+            return type(session.failure)
+
+    assert run(main()) is SessionClosedError
