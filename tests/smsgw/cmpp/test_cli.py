@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -144,13 +143,13 @@ def test_a_dropped_link_is_reestablished(simulate):
 
 
 def test_timeout_bounds_the_whole_run(simulate):
-    _, address = simulate("--response-delay", "10")
-    started = time.monotonic()
+    # The gateway would answer only after 1000 s: the run ends because of --timeout
+    # (the helper's own 30 s subprocess limit would otherwise fail the test).
+    _, address = simulate("--response-delay", "1000")
 
     code, lines = send(address, "--to", "13800138000", "--text", "hi", "--timeout", "1")
 
     assert code == 1 and lines == []
-    assert time.monotonic() - started < 5
 
 
 def test_mo_received_meanwhile_is_printed(simulate):
