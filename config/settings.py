@@ -194,7 +194,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 REST_FRAMEWORK = {
+    # API tokens first, so that an unauthenticated call is a 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "customers.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -218,7 +220,7 @@ SPECTACULAR_SETTINGS = {
 TMF_BASE_URL = env_str("TMF_BASE_URL", "http://127.0.0.1:8000")
 TMF_MAX_LIMIT = env_int("TMF_MAX_LIMIT", 1000)
 TMF_DEFAULT_LIMIT = env_int("TMF_DEFAULT_LIMIT", 100)
-TMF_REQUEST_ENTERPRISE = ""
+TMF_REQUEST_ENTERPRISE = "customers.api.auth.request_enterprise_id"
 # Hub deliveries: attempts per round, exponential back-off (base · 2^n, capped), timeout.
 TMF_EVENT_MAX_ATTEMPTS = env_int("TMF_EVENT_MAX_ATTEMPTS", 8)
 TMF_EVENT_RETRY_BASE_SECONDS = env_int("TMF_EVENT_RETRY_BASE_SECONDS", 30)
