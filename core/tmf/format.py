@@ -173,3 +173,14 @@ def document_matches(document, path: str, wanted: Iterable[str]) -> bool:
         not isinstance(value, dict | list) and as_query_text(value) in accepted
         for value in values_at(document, path)
     )
+
+
+def contains_nul(value) -> bool:
+    """Whether any text (key or value) holds U+0000, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False

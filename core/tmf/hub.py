@@ -17,6 +17,7 @@ from core.models import EventSubscription
 
 from .access import has_tmf_permission, request_enterprise_id
 from .errors import TmfBadRequestError, TmfNotFoundError, tmf_exception_handler
+from .format import contains_nul
 from .http import MergePatchParser, TmfJSONRenderer
 from .serializers import parse_pk
 from .spec import TmfSpec
@@ -55,6 +56,8 @@ class HubViewSet(viewsets.ViewSet):
         body = request.data
         if not isinstance(body, dict):
             raise TmfBadRequestError("the request body must be a JSON object")
+        if contains_nul(body):
+            raise TmfBadRequestError("text must not contain NUL (U+0000) characters")
         problems = self.spec.problems("EventSubscriptionInput", body)
         if problems:
             raise TmfBadRequestError("; ".join(problems))

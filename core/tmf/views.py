@@ -38,7 +38,14 @@ from rest_framework.response import Response
 from .access import TmfAccess
 from .errors import TmfBadRequestError, TmfNotFoundError, tmf_exception_handler
 from .filters import Filter
-from .format import document_matches, merge_patch, parse_fields, project, without_nulls
+from .format import (
+    contains_nul,
+    document_matches,
+    merge_patch,
+    parse_fields,
+    project,
+    without_nulls,
+)
 from .http import MergePatchParser, TmfJSONRenderer
 from .serializers import TmfSerializer, parse_pk
 
@@ -73,6 +80,11 @@ class TmfViewSet(viewsets.GenericViewSet):
 
     def get_exception_handler(self):
         return tmf_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if contains_nul(dict(request.query_params.lists())):
+            raise TmfBadRequestError("query parameters must not contain NUL (U+0000) characters")
 
     def get_object(self):
         pk = parse_pk(self.kwargs.get("id"))
@@ -128,7 +140,9 @@ class TmfViewSet(viewsets.GenericViewSet):
             if not raw.isdigit() or not raw.isascii():
                 raise TmfBadRequestError(f"{name} must be a whole number ≥ 0, got “{raw}”")
             values[name] = int(raw)
-        return values["offset"], min(values["limit"], max_limit())
+        # An offset past any real collection is just an empty page (and stays in the
+        # range of a database bigint).
+        return min(values["offset"], 2**62), min(values["limit"], max_limit())
 
     def retrieve(self, request, *args, **kwargs):
         document = self.represent(self.get_object())
@@ -197,6 +211,8 @@ class TmfViewSet(viewsets.GenericViewSet):
         data = request.data
         if not isinstance(data, dict):
             raise TmfBadRequestError("the request body must be a JSON object")
+        if contains_nul(data):
+            raise TmfBadRequestError("text must not contain NUL (U+0000) characters")
         return dict(data)
 
     def _check_spec(self, definition: str, body: dict, *, partial: bool) -> None:

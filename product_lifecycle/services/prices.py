@@ -170,8 +170,14 @@ def offering_prices_set(offering: ProductOffering, price_ids: list[int]) -> None
             )
         price.offering = None
         price.save(update_fields=["offering", "updated_at"])
-    joining = ProductOfferingPrice.objects.select_for_update().filter(pk__in=set(wanted) - current)
-    for price in sorted(joining, key=lambda p: p.valid_from):
+    # Ordered on the row itself: the model's default ordering joins the nullable offering,
+    # and PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    joining = (
+        ProductOfferingPrice.objects.select_for_update()
+        .filter(pk__in=set(wanted) - current)
+        .order_by("valid_from", "pk")
+    )
+    for price in joining:
         if price.offering_id is not None:
             raise ValidationError(_("价格“%(name)s”已属于其他产品") % {"name": price.name})
         if offering.launched_at is not None and price.valid_from < now - dt.timedelta(minutes=1):

@@ -290,3 +290,14 @@ def test_dates_are_utc_z_with_milliseconds(resource):
     for value in stamps:
         assert dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
         assert len(value) == len("2026-11-25T02:00:00.000Z")
+
+
+def test_nul_characters_and_huge_offsets_are_handled(resource):
+    api, path = resource["api"], resource["path"]
+    assert_tmf_error(api.post(path, {**resource["minimal"], "name": "a\x00b"}), 400)
+    assert_tmf_error(api.get(f"{path}?name=a%00b"), 400)
+    created = create(resource).json()
+    assert_tmf_error(api.patch(f"{path}/{created['id']}", {"description": "\x00"}), 400)
+    assert_tmf_error(api.get(f"{path}/1%00"), 404)
+    huge = api.get(f"{path}?offset={'9' * 30}")
+    assert huge.status_code == 200 and huge.json() == []
