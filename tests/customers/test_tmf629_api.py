@@ -259,3 +259,20 @@ def test_a_file_made_in_the_admin_reads_well_over_tmf(manager_api, manager):
     } in document["characteristic"]
     assert document["account"][0]["name"] == "洛阳牡丹城商贸有限公司结算账户"
     assert not spec_problems("TMF629", "Customer", document)
+
+
+def test_the_seeded_customers_conform_and_the_demo_tokens_work(clock):
+    from customers.demo import DEMO_TOKENS, seed
+
+    lines = seed()
+    seed()  # idempotent: the known demo tokens are not issued twice
+    for _username, _role, _scope, secret in DEMO_TOKENS:
+        assert any(secret in line for line in lines)
+    head_secret = DEMO_TOKENS[0][3]
+    customers = TmfClient(head_secret).get(f"{CUSTOMER}/customer").json()
+    assert len(customers) == Enterprise.objects.count() >= 10
+    for document in customers:
+        assert not spec_problems("TMF629", "Customer", document), document["id"]
+    enterprise_secret = DEMO_TOKENS[2][3]
+    own = TmfClient(enterprise_secret).get(f"{CUSTOMER}/customer").json()
+    assert [c["name"] for c in own] == ["郑州豫信物流有限公司"]
