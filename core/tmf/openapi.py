@@ -195,9 +195,20 @@ def document_hub(viewset) -> None:
 
 
 def tmf_components_hook(result, generator, request, public):
-    """POSTPROCESSING_HOOK: add the used TMF definitions to `components.schemas`."""
+    """POSTPROCESSING_HOOK: add the used TMF definitions to `components.schemas`, and mark
+    the bodies of TMF operations required (drf-spectacular cannot tell for raw schemas)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    prefixes = set()
     for spec in registered_specs():
+        prefixes.add(f"#/components/schemas/{spec.prefix}_")
         for name, schema in spec.components().items():
             schemas.setdefault(name, schema)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if not body:
+                continue
+            refs = [m.get("schema", {}).get("$ref", "") for m in body.get("content", {}).values()]
+            if refs and all(ref.startswith(tuple(prefixes)) for ref in refs):
+                body["required"] = True
     return result

@@ -45,8 +45,10 @@ def test_the_document_covers_every_tmf_endpoint_and_documents_the_limit(client):
                 p for p in paths[f"{base}/{resource}"]["get"]["parameters"] if p["name"] == "limit"
             )
             assert f"maximum {max_limit()}" in limit["description"]
-            patch = paths[f"{base}/{resource}/{{id}}"]["patch"]["requestBody"]["content"]
-            assert set(patch) == {"application/json", "application/merge-patch+json"}
+            patch = paths[f"{base}/{resource}/{{id}}"]["patch"]["requestBody"]
+            assert set(patch["content"]) == {"application/json", "application/merge-patch+json"}
+            assert patch["required"] is True
+            assert paths[f"{base}/{resource}"]["post"]["requestBody"]["required"] is True
         assert set(paths[f"{base}/hub"]) == {"post"}
         assert set(paths[f"{base}/hub/{{id}}"]) == {"delete"}
     schemas = document["components"]["schemas"]
