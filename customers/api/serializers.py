@@ -307,13 +307,17 @@ class CustomerSerializer(TmfSerializer):
         current = instance.account_manager if instance is not None else None
         may_assign = user.is_superuser or user.has_perm("customers.view_all_enterprises")
         if instance is None:
-            chosen = manager if (manager is not None and may_assign) else user
-        elif named:
-            chosen = manager
+            chosen = manager if manager is not None else user
+            if chosen != user and not may_assign:
+                raise ForbiddenError(
+                    "only department heads may assign a customer to another account manager"
+                )
         else:
-            chosen = None
-        if instance is not None and chosen != current and not may_assign:
-            raise ForbiddenError("only department heads may change a customer's account manager")
+            chosen = manager if named else None
+            if chosen != current and not may_assign:
+                raise ForbiddenError(
+                    "only department heads may change a customer's account manager"
+                )
         return {"account_manager": chosen}, kept
 
     def _mapped(self, data: dict, instance) -> tuple[dict, list | None, dict]:

@@ -181,6 +181,16 @@ def test_only_department_heads_change_the_account_manager(
         ]
     }
     assert_tmf_error(manager_api.patch(url, reassign), 403)
+    assert_tmf_error(
+        manager_api.post(
+            f"{CUSTOMER}/customer", {"name": "新客户", "engagedParty": PARTY, **reassign}
+        ),
+        403,
+    )
+    by_head = head_api.post(
+        f"{CUSTOMER}/customer", {"name": "新客户", "engagedParty": PARTY, **reassign}
+    )
+    assert Enterprise.objects.get(pk=by_head.json()["id"]).account_manager == other_manager
     assert head_api.patch(url, reassign).status_code == 200
     enterprise.refresh_from_db()
     assert enterprise.account_manager == other_manager
