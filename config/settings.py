@@ -195,7 +195,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 REST_FRAMEWORK = {
+    # API tokens first, so that an unauthenticated call is a 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "customers.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -208,7 +210,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.tmf.openapi.tmf_components_hook",
+    ],
 }
+
+# TM Forum Open APIs (core.tmf). Hrefs in events are built on TMF_BASE_URL (responses use
+# the request's own host); collections return at most TMF_MAX_LIMIT items per page.
+TMF_BASE_URL = env_str("TMF_BASE_URL", "http://127.0.0.1:8000")
+TMF_MAX_LIMIT = env_int("TMF_MAX_LIMIT", 1000)
+TMF_DEFAULT_LIMIT = env_int("TMF_DEFAULT_LIMIT", 100)
+TMF_REQUEST_ENTERPRISE = "customers.api.auth.request_enterprise_id"
+# Hub deliveries: attempts per round, exponential back-off (base · 2^n, capped), timeout.
+TMF_EVENT_MAX_ATTEMPTS = env_int("TMF_EVENT_MAX_ATTEMPTS", 8)
+TMF_EVENT_RETRY_BASE_SECONDS = env_int("TMF_EVENT_RETRY_BASE_SECONDS", 30)
+TMF_EVENT_RETRY_MAX_SECONDS = env_int("TMF_EVENT_RETRY_MAX_SECONDS", 3600)
+TMF_EVENT_TIMEOUT_SECONDS = env_int("TMF_EVENT_TIMEOUT_SECONDS", 10)
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_FORMATS = [CSV, XLSX]

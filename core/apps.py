@@ -11,7 +11,15 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("系统基础")
     role_permissions = {
-        "department_head": ["core.view_statechange"],
+        "department_head": [
+            "core.view_statechange",
+            "core.view_eventsubscription",
+            "core.delete_eventsubscription",
+            "core.view_outboxevent",
+            "core.view_eventdelivery",
+            "core.change_eventdelivery",
+            "core.view_deliveryattempt",
+        ],
         "customer_manager": ["core.view_statechange"],
         "noc_engineer": ["core.view_statechange"],
         "finance": ["core.view_statechange"],

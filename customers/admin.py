@@ -2,7 +2,7 @@
 the manager's worklist. Every list is limited to the enterprises the user may see."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -22,6 +22,7 @@ from core.phone import mask_mobile
 
 from . import selectors, services
 from .models import (
+    ApiToken,
     ChurnWarning,
     Contact,
     Enterprise,
@@ -435,3 +436,101 @@ register_workbench_link(
         description=_("离网预警与待审核签名"),
     )
 )
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    """Issuing a token: who it acts as, in which role, for which enterprise."""
+
+    class Meta:
+        model = ApiToken
+        fields = ("name", "user", "role", "enterprise", "expires_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user")
+        if user is not None:
+            try:
+                services.api_token_check(
+                    user=user,
+                    role=cleaned.get("role") or "",
+                    name=cleaned.get("name") or "",
+                    enterprise_id=cleaned["enterprise"].pk if cleaned.get("enterprise") else None,
+                    expires_at=cleaned.get("expires_at"),
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens (接口令牌): issued here, shown once, revocable; only a digest is stored."""
+
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "role",
+        "enterprise",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = ("role", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "user__username", "enterprise__name")
+    list_select_related = ("user", "enterprise")
+    raw_id_fields = ("user",)
+    autocomplete_fields = ("enterprise",)
+    actions = ("revoke_selected",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ApiTokenAddForm.Meta.fields
+        return (
+            "name",
+            "prefix",
+            "user",
+            "role",
+            "enterprise",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "revoked_by",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        token, secret = services.api_token_issue(
+            user=obj.user,
+            role=obj.role,
+            name=obj.name,
+            enterprise_id=obj.enterprise_id,
+            expires_at=obj.expires_at,
+            by=request.user,
+        )
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            _("令牌（只显示这一次，请立即妥善保存）：%(secret)s") % {"secret": secret},
+        )
+
+    @admin.action(description=_("吊销所选令牌"))
+    def revoke_selected(self, request, queryset):
+        for token in queryset:
+            services.api_token_revoke(token_id=token.pk, by=request.user)
+        self.message_user(request, _("已吊销 %(n)d 个令牌") % {"n": queryset.count()})

@@ -26,7 +26,12 @@ class CustomersConfig(AppConfig):
     demo_seed = "customers.demo.seed"
     role_permissions = {
         "customer_manager": _MANAGER_PERMS,
-        "department_head": ["customers.view_all_enterprises"],
+        "department_head": [
+            "customers.view_all_enterprises",
+            "customers.view_apitoken",
+            "customers.add_apitoken",
+            "customers.change_apitoken",
+        ],
         "noc_engineer": ["customers.view_enterprise", "customers.view_contact"],
         "finance": ["customers.view_enterprise", "customers.view_contact"],
     }

@@ -11,9 +11,16 @@ from core.roles import Role
 
 from . import services
 from .credit_code import make_credit_code
-from .models import Enterprise, EnterpriseMembership, Signature
+from .models import ApiToken, Enterprise, EnterpriseMembership, Signature
 
 DEMO_PASSWORD = "Demo@2026"
+# Known API tokens for the demo only (so seed_demo can print them on every run); real
+# tokens are random and shown once (customers.services.api_token_issue).
+DEMO_TOKENS = (
+    ("head", Role.DEPARTMENT_HEAD, None, "mas_demo-head-0000-tmf-apis-department-head"),
+    ("manager", Role.CUSTOMER_MANAGER, None, "mas_demo-manager-000-tmf-apis-customer-manager"),
+    ("ent_admin", Role.ENTERPRISE_ADMIN, "parent", "mas_demo-enterprise-tmf-apis-yuxin-logistics"),
+)
 
 STAFF_USERS = (
     ("head", "赵建国", Role.DEPARTMENT_HEAD),
@@ -348,6 +355,19 @@ def seed() -> list[str]:
         user__username="ent_admin", enterprise=parent
     ).exists()
 
+    token_lines = []
+    for username, role, scope, secret in DEMO_TOKENS:
+        if not ApiToken.objects.filter(digest=services.api_token_digest(secret)).exists():
+            services.api_token_issue(
+                user=User.objects.get(username=username),
+                role=role,
+                name="演示令牌",
+                enterprise_id=parent.pk if scope == "parent" else None,
+                by=None,
+                secret=secret,
+            )
+        token_lines.append(f"  {username:<12} {secret}")
+
     lines = [
         f"集团客户 {Enterprise.objects.count()} 家（其中演示分公司 1 家、潜在客户 1 家）",
         f"演示账号（密码均为 {DEMO_PASSWORD}）：",
@@ -358,5 +378,8 @@ def seed() -> list[str]:
         f"  ent_admin    {parent.name} 企业管理员",
         f"  ent_operator {parent.name} 企业操作员",
         f"  ent2_admin   {other.name} 企业管理员",
+        "TMF API 演示令牌（仅限演示；Authorization: Bearer <令牌>，如 "
+        "curl -H 'Authorization: Bearer …' http://127.0.0.1:8000/tmf-api/customerManagement/v4/customer）：",
+        *token_lines,
     ]
     return lines

@@ -1,11 +1,14 @@
 """Write services for the enterprise file. Views, admin actions and tasks call these."""
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from core import clock
@@ -15,6 +18,7 @@ from core.roles import ENTERPRISE_ROLES, Role
 from core.services import state_change_record
 
 from .models import (
+    ApiToken,
     ChurnWarning,
     Contact,
     Enterprise,
@@ -45,6 +49,17 @@ ENTERPRISE_EDITABLE_FIELDS = {
 }
 
 
+# Kept beside the file for TMF629 (customers.api.serializers); never in the admin form.
+ENTERPRISE_TMF_FIELDS = {"tmf_extra", "tmf_status", "tmf_status_for"}
+
+
+def _publish(enterprise: Enterprise, event_type: str) -> None:
+    """Put a TMF629 customer event in the outbox (only if some subscriber wants it)."""
+    from .api.events import publish_customer_event
+
+    publish_customer_event(enterprise, event_type)
+
+
 def _refuse_unknown(fields: Iterable[str], allowed: set[str]) -> None:
     unknown = set(fields) - allowed
     if unknown:
@@ -61,22 +76,24 @@ def enterprise_save(*, enterprise: Enterprise, by: User | None) -> Enterprise:
     file. Raises ValidationError on bad data.
     """
     enterprise.full_clean(exclude=["status"])
-    if enterprise.pk is not None and enterprise.status != Enterprise.Status.PROSPECT:
+    created = enterprise.pk is None
+    if not created and enterprise.status != Enterprise.Status.PROSPECT:
         enterprise_require_complete_file(enterprise)
     enterprise.save()
+    _publish(enterprise, "CustomerCreateEvent" if created else "CustomerAttributeValueChangeEvent")
     return enterprise
 
 
 def enterprise_create(*, by: User | None, **fields) -> Enterprise:
     """Record a new enterprise as a prospect; raises ValidationError on bad data."""
-    _refuse_unknown(fields, ENTERPRISE_EDITABLE_FIELDS)
+    _refuse_unknown(fields, ENTERPRISE_EDITABLE_FIELDS | ENTERPRISE_TMF_FIELDS)
     return enterprise_save(enterprise=Enterprise(**fields), by=by)
 
 
 @transaction.atomic
 def enterprise_update(*, enterprise_id: int, by: User | None, **fields) -> Enterprise:
     """Change editable fields of an enterprise (never its status: use the transitions)."""
-    _refuse_unknown(fields, ENTERPRISE_EDITABLE_FIELDS)
+    _refuse_unknown(fields, ENTERPRISE_EDITABLE_FIELDS | ENTERPRISE_TMF_FIELDS)
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
     for name, value in fields.items():
         setattr(enterprise, name, value)
@@ -108,6 +125,7 @@ def enterprise_activate(*, enterprise_id: int, by: User | None, reason: str = ""
     enterprise.activate(at=clock.now())
     enterprise.save()
     state_change_record(obj=enterprise, before=before, by=by, reason=reason, field="status")
+    _publish(enterprise, "CustomerStateChangeEvent")
     return enterprise
 
 
@@ -117,6 +135,7 @@ def _enterprise_transition(enterprise_id: int, by: User | None, reason: str, nam
     getattr(enterprise, name)(**kw)
     enterprise.save()
     state_change_record(obj=enterprise, before=before, by=by, reason=reason, field="status")
+    _publish(enterprise, "CustomerStateChangeEvent")
     return enterprise
 
 
@@ -160,7 +179,76 @@ def contact_save(
     if contact.is_primary:
         enterprise.contacts.filter(is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
     contact.save()
+    _publish(enterprise, "CustomerAttributeValueChangeEvent")
     return contact
+
+
+@transaction.atomic
+def enterprise_contacts_replace(
+    *, enterprise_id: int, contacts: list[dict], by: User | None
+) -> Enterprise:
+    """Make the enterprise's contacts exactly `contacts` (TMF629 `contactMedium`).
+
+    Each item has `mobile` and optionally `name`, `role`, `email`, `is_primary`;
+    contacts are matched by mobile number (updated), the others are created, and
+    contacts not listed are removed. At most one may be primary, and an enterprise past
+    the prospect stage keeps a primary contact.
+    """
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
+    wanted: dict[str, dict] = {}
+    for item in contacts:
+        mobile = normalize_mobile(item.get("mobile") or "")
+        if mobile in wanted:
+            raise ValidationError({"mobile": _("联系人手机号码重复：%(m)s") % {"m": mobile}})
+        wanted[mobile] = item
+    if sum(1 for item in wanted.values() if item.get("is_primary")) > 1:
+        raise ValidationError(_("每个集团客户只能有一位主要联系人"))
+    existing = {contact.mobile: contact for contact in enterprise.contacts.all()}
+    enterprise.contacts.exclude(mobile__in=list(wanted)).delete()
+    enterprise.contacts.update(is_primary=False)
+    for mobile, item in wanted.items():
+        contact = existing.get(mobile) or Contact(enterprise=enterprise, mobile=mobile)
+        contact.name = (item.get("name") or contact.name or _("联系人"))[:60]
+        contact.role = (item.get("role") if item.get("role") is not None else contact.role)[:60]
+        contact.email = item.get("email") if item.get("email") is not None else contact.email
+        contact.is_primary = bool(item.get("is_primary"))
+        contact.full_clean(validate_constraints=False)
+        contact.save()
+    if enterprise.status != Enterprise.Status.PROSPECT:
+        enterprise_require_complete_file(enterprise)
+    _publish(enterprise, "CustomerAttributeValueChangeEvent")
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_status_label_set(*, enterprise_id: int, label: str, label_for: str) -> None:
+    """Remember how a TMF629 client spelled the status it asked for (core.tmf.states).
+
+    Presentation only: the status itself changes through the transitions above.
+    """
+    Enterprise.objects.filter(pk=enterprise_id).update(
+        tmf_status=label[:60], tmf_status_for=label_for
+    )
+
+
+@transaction.atomic
+def enterprise_delete(*, enterprise_id: int, by: User | None) -> None:
+    """Delete a prospect's file (TMF629 DELETE): it never became a customer.
+
+    An enterprise that has been active keeps its file for its history, contracts and
+    bills: it is closed (销户), never deleted.
+    """
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
+    if enterprise.status != Enterprise.Status.PROSPECT:
+        raise ValidationError(
+            _("只能删除潜在客户；已入网的客户请办理销户（状态改为 closed），档案保留")
+        )
+    _publish(enterprise, "CustomerDeleteEvent")
+    try:
+        with transaction.atomic():
+            enterprise.delete()
+    except ProtectedError as exc:
+        raise ValidationError(_("该客户已有关联业务记录，不能删除")) from exc
 
 
 @transaction.atomic
@@ -401,3 +489,125 @@ def recipient_import_report(result) -> list[dict]:
     for error in result.base_errors:
         report.append({"row": 0, "field": "", "message": str(error.error)})
     return sorted(report, key=lambda item: (item["row"], item["field"]))
+
+
+# ----------------------------------------------------------------------- API tokens
+TOKEN_PREFIX = "mas_"  # noqa: S105 (a marker, not a secret)
+TOKEN_TOUCH_SECONDS = 60
+
+
+def api_token_digest(secret: str) -> str:
+    """The stored form of a token: its SHA-256 in hex (the token has 256 random bits)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(
+    *,
+    user: User,
+    role: str,
+    name: str,
+    enterprise_id: int | None = None,
+    expires_at: dt.datetime | None = None,
+    by: User | None,
+    secret: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a token for `user` acting in `role`; returns the row and the token, shown once.
+
+    Staff roles: the user holds the role; no enterprise. Enterprise roles: the user is a
+    member of `enterprise_id` and holds the role. No role: superusers only (full access).
+    `secret` is for the demo data only (a known token); normally it is generated.
+    """
+    api_token_check(
+        user=user, role=role, name=name, enterprise_id=enterprise_id, expires_at=expires_at
+    )
+    secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name.strip(),
+        user=user,
+        role=role or "",
+        enterprise_id=enterprise_id,
+        prefix=secret[:12],
+        digest=api_token_digest(secret),
+        created_by=by if by is not None and by.is_authenticated else None,
+        expires_at=expires_at,
+    )
+    token.full_clean(exclude=["prefix", "digest"])
+    token.save()
+    return token, secret
+
+
+def api_token_check(
+    *,
+    user: User,
+    role: str,
+    name: str,
+    enterprise_id: int | None,
+    expires_at: dt.datetime | None,
+) -> None:
+    """The rules of `api_token_issue`; raises ValidationError naming the broken one."""
+    role = role or ""
+    if not user.is_active:
+        raise ValidationError({"user": _("用户已停用，不能签发令牌")})
+    if not name.strip():
+        raise ValidationError({"name": _("请填写令牌用途")})
+    if role == "":
+        if not user.is_superuser:
+            raise ValidationError({"role": _("只有超级管理员的令牌可以不限角色")})
+        if enterprise_id is not None:
+            raise ValidationError({"enterprise": _("不限角色的令牌不能绑定集团客户")})
+    else:
+        if role not in Role.values:
+            raise ValidationError({"role": _("未知角色：%(role)s") % {"role": role}})
+        if not user.is_superuser and not user.groups.filter(name=role).exists():
+            raise ValidationError({"role": _("该用户不具备所选角色")})
+        if role in ENTERPRISE_ROLES:
+            membership = EnterpriseMembership.objects.filter(user=user).first()
+            if enterprise_id is None or membership is None:
+                raise ValidationError(
+                    {"enterprise": _("企业角色的令牌必须绑定该用户所属的集团客户")}
+                )
+            if membership.enterprise_id != enterprise_id:
+                raise ValidationError(
+                    {"enterprise": _("令牌绑定的集团客户须为该用户所属的集团客户")}
+                )
+        elif enterprise_id is not None:
+            raise ValidationError({"enterprise": _("员工角色的令牌不能绑定集团客户")})
+    if expires_at is not None and expires_at <= clock.now():
+        raise ValidationError({"expires_at": _("到期时间须晚于现在")})
+
+
+@transaction.atomic
+def api_token_revoke(*, token_id: int, by: User | None) -> ApiToken:
+    """Revoke a token: from now on it authenticates no one (idempotent)."""
+    token = ApiToken.objects.select_for_update().get(pk=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.revoked_by = by if by is not None and by.is_authenticated else None
+        token.save(update_fields=["revoked_at", "revoked_by"])
+    return token
+
+
+def api_token_use(*, secret: str) -> ApiToken | None:
+    """The usable token for a presented secret (recording when it was last used), or None.
+
+    `last_used_at` is written at most once a minute per token, so a busy integration does
+    not turn every read into a write.
+    """
+    if not secret or len(secret) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "enterprise")
+        .filter(digest=api_token_digest(secret))
+        .first()
+    )
+    if token is None or not token.is_usable or not token.user.is_active:
+        return None
+    now = clock.now()
+    if (
+        token.last_used_at is None
+        or (now - token.last_used_at).total_seconds() >= TOKEN_TOUCH_SECONDS
+    ):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

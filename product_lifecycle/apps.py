@@ -3,9 +3,20 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+_MODELS = (
+    "catalog",
+    "category",
+    "productspecification",
+    "productoffering",
+    "productofferingprice",
+    "bundledoffering",
+)
+_READ = [f"product_lifecycle.view_{model}" for model in _MODELS]
+
 
 class ProductLifecycleConfig(AppConfig):
-    """Product managers (department heads) edit the catalog; everyone on staff reads it."""
+    """Product managers (department heads) edit the catalog; everyone on staff reads it
+    (in the admin and over TMF620)."""
 
     name = "product_lifecycle"
     verbose_name = _("产品目录")
@@ -13,23 +24,10 @@ class ProductLifecycleConfig(AppConfig):
     role_permissions = {
         "department_head": [
             f"product_lifecycle.{action}_{model}"
-            for model in (
-                "catalog",
-                "category",
-                "productspecification",
-                "productoffering",
-                "productofferingprice",
-                "bundledoffering",
-            )
+            for model in _MODELS
             for action in ("view", "add", "change")
         ],
-        "customer_manager": [
-            "product_lifecycle.view_productoffering",
-            "product_lifecycle.view_productofferingprice",
-            "product_lifecycle.view_productspecification",
-        ],
-        "finance": [
-            "product_lifecycle.view_productoffering",
-            "product_lifecycle.view_productofferingprice",
-        ],
+        "customer_manager": _READ,
+        "noc_engineer": _READ,
+        "finance": _READ,
     }

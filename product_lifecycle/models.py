@@ -37,6 +37,12 @@ class Catalog(TimeStampedModel):
     categories = models.ManyToManyField(
         "Category", verbose_name=_("分类"), blank=True, related_name="catalogs"
     )
+    tmf_extra = models.JSONField(
+        _("TMF 附加属性"),
+        default=dict,
+        blank=True,
+        help_text=_("TMF620 中本系统未建模的属性及未知引用，按原样保存"),
+    )
 
     class Meta:
         verbose_name = _("产品目录")
@@ -64,6 +70,12 @@ class Category(TimeStampedModel):
     )
     valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
     valid_to = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    tmf_extra = models.JSONField(
+        _("TMF 附加属性"),
+        default=dict,
+        blank=True,
+        help_text=_("TMF620 中本系统未建模的属性及未知引用，按原样保存"),
+    )
 
     class Meta:
         verbose_name = _("产品分类")
@@ -95,6 +107,12 @@ class ProductSpecification(TimeStampedModel):
     characteristics = models.JSONField(_("特征"), default=list, blank=True)
     valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
     valid_to = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    tmf_extra = models.JSONField(
+        _("TMF 附加属性"),
+        default=dict,
+        blank=True,
+        help_text=_("TMF620 中本系统未建模的属性及未知引用，按原样保存"),
+    )
 
     class Meta:
         verbose_name = _("产品规格")
@@ -168,6 +186,17 @@ class ProductOffering(FSMModelMixin, TimeStampedModel):
     valid_to = models.DateTimeField(_("失效时间"), null=True, blank=True)
     launched_at = models.DateTimeField(_("上线时间"), null=True, blank=True)
     retired_at = models.DateTimeField(_("退市时间"), null=True, blank=True)
+    tmf_extra = models.JSONField(
+        _("TMF 附加属性"),
+        default=dict,
+        blank=True,
+        help_text=_("TMF620 中本系统未建模的属性及未知引用，按原样保存"),
+    )
+    # The TMF620 client's spelling of lifecycleStatus and the state it named (core.tmf.states).
+    tmf_lifecycle_status = models.CharField(_("TMF 状态文字"), max_length=60, blank=True)
+    tmf_lifecycle_status_for = models.CharField(
+        _("TMF 状态文字对应状态"), max_length=20, blank=True
+    )
 
     class Meta:
         verbose_name = _("产品（销售品）")
@@ -278,7 +307,11 @@ class ProductOfferingPrice(TimeStampedModel):
     )
     price_type = models.CharField(_("价格类型"), max_length=20, default="recurring")
     recurring_period = models.CharField(_("周期"), max_length=20, blank=True, default="month")
-    amount = MoneyField(_("金额（元，含税）"), validators=[MinValueValidator(0)])
+    # Empty only for a price recorded over TMF620 without one; it cannot be attached to
+    # an offering until it has an amount (services._offering_prices_set).
+    amount = MoneyField(
+        _("金额（元，含税）"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     included_quantity = models.PositiveIntegerField(
         _("包含条数"), null=True, blank=True, help_text=_("包月费包含的下行短信条数")
@@ -288,6 +321,12 @@ class ProductOfferingPrice(TimeStampedModel):
     version = models.CharField(_("版本"), max_length=20, blank=True)
     valid_from = models.DateTimeField(_("生效时间"))
     valid_to = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    tmf_extra = models.JSONField(
+        _("TMF 附加属性"),
+        default=dict,
+        blank=True,
+        help_text=_("TMF620 中本系统未建模的属性及未知引用，按原样保存"),
+    )
 
     class Meta:
         verbose_name = _("产品价格")
