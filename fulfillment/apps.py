@@ -25,6 +25,7 @@ class FulfillmentConfig(AppConfig):
 
     name = "fulfillment"
     verbose_name = _("业务开通")
+    demo_seed = "fulfillment.demo.seed"
     role_permissions = {
         "customer_manager": [
             *_perms("view", _ORDERS_READ + _SERVICE_READ + _INVENTORY),
