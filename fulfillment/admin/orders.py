@@ -46,7 +46,10 @@ class OrderDraftForm(forms.ModelForm):
 
     user = None  # set per request by OrderAdmin.get_form
 
-    action = forms.ChoiceField(label=_("操作"), choices=OrderItem.Action.choices)
+    action = forms.ChoiceField(
+        label=_("操作"),
+        choices=[c for c in OrderItem.Action.choices if c[0] != OrderItem.Action.NO_CHANGE],
+    )
     offering = forms.ModelChoiceField(
         label=_("产品"),
         queryset=launched_offerings(),

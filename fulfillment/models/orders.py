@@ -245,6 +245,7 @@ class Order(FSMModelMixin, TimeStampedModel):
 class OrderItem(FSMModelMixin, TariffSnapshot, TimeStampedModel):
     """One item of an order (TMF622 productOrderItem): what to do to which product.
 
+    `noChange` (TMF622, e.g. an untouched product listed with others) does nothing.
     `add` creates a subscription and carries the written notice of 第3条 (interface type,
     access address, contact person; the activation time is the order's requested start)
     and the CMPP version; `modify` changes a subscription (new offering, CMPP version,
@@ -259,6 +260,7 @@ class OrderItem(FSMModelMixin, TariffSnapshot, TimeStampedModel):
         DELETE = "delete", _("拆机（终止）")
         SUSPEND = "suspend", _("暂停")
         RESUME = "resume", _("恢复")
+        NO_CHANGE = "noChange", _("不变")
 
     class State(models.TextChoices):
         ACKNOWLEDGED = "acknowledged", _("已受理")

@@ -141,6 +141,9 @@ def _item_refusals(order: Order, item: OrderItem, seen_ips: dict[str, str]) -> l
     def refuse(rule: str, code: str, message: str) -> None:
         refusals.append(Refusal(rule, code, message, item.item_id))
 
+    if item.action == Action.NO_CHANGE:
+        return refusals
+
     offering = item.offering
     if item.action in (Action.ADD, Action.MODIFY) and (item.offering_ref or offering):
         if offering is None:

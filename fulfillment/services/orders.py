@@ -336,7 +336,7 @@ def order_start(*, order_id: int, by: User | None = None) -> Order:
     Does nothing for an order in any other state or not yet due, so the periodic task and
     a duplicate message can call it safely.
     """
-    from .provisioning import item_plan_steps, item_schedule_next
+    from .provisioning import item_complete, item_plan_steps, item_schedule_next
 
     order = Order.objects.select_for_update().get(pk=order_id)
     now = clock.now()
@@ -352,8 +352,9 @@ def order_start(*, order_id: int, by: User | None = None) -> Order:
         item.start()
         item.save()
         item_plan_steps(item)
-        item_schedule_next(item)
-    return order
+        if item_schedule_next(item) is None:  # nothing to do (noChange)
+            item_complete(item)
+    return Order.objects.get(pk=order.pk)
 
 
 def orders_start_due(*, now: dt.datetime | None = None, stalled_minutes: int = 10) -> int:

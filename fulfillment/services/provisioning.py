@@ -65,6 +65,7 @@ STEP_PLANS = {
     Action.SUSPEND: (Kind.SUSPEND,),
     Action.RESUME: (Kind.RESUME,),
     Action.DELETE: (Kind.TERMINATE,),
+    Action.NO_CHANGE: (),
 }
 RESOURCE_STEPS = (Kind.RESERVE_CODE, Kind.RESERVE_PORT, Kind.CREATE_ACCOUNT)
 SECRET_ALPHABET = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "0O1lI")

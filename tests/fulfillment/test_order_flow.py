@@ -124,7 +124,7 @@ def test_an_order_naming_unknown_things_is_created_and_rejected_with_its_referen
     "items",
     [
         [],
-        [{"action": "noChange"}],
+        [{"action": "replace"}],
         [{"action": "add", "access_ip": "1" * 65}],
         [{"action": "add", "item_id": "1"}, {"action": "add", "item_id": "1"}],
         [{"action": "add", "colour": "blue"}],
@@ -328,3 +328,18 @@ def test_every_state_change_of_an_order_is_signalled(clock, manager):
 def test_the_contract_is_signed_on_the_order_date(clock, manager):
     subscription = active_subscription(manager)
     assert Contract.objects.get(subscription=subscription).signed_on == dt.date(2026, 11, 25)
+
+
+def test_a_no_change_item_is_accepted_and_completes_with_nothing_to_do(clock, manager, run_tasks):
+    subscription = active_subscription(manager)
+    with run_tasks():
+        order = services.order_create(
+            by=manager,
+            enterprise=subscription.enterprise_id,
+            items=[services.ItemRequest(action="noChange", subscription=subscription.pk)],
+            requested_start_at=clock.now(),
+        )
+    order.refresh_from_db()
+    assert order.state == Order.State.COMPLETED
+    assert not ProvisioningStep.objects.filter(item__order=order).exists()
+    assert Subscription.objects.get(pk=subscription.pk).state == Subscription.State.ACTIVE
