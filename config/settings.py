@@ -9,6 +9,7 @@ the secure defaults below make `manage.py check --deploy` clean.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -24,6 +25,8 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str(
     "DJANGO_SECRET_KEY", "django-insecure-development-key-do-not-use-in-production"
 )
+# Fernet key(s) for secrets stored encrypted (core.crypto); empty derives one from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -243,3 +246,37 @@ LOGGING = {
 
 # Domain settings (each app documents its own).
 SIGNATURE_MIN_MATCH_CHARS = 2
+
+# Fulfillment (issue 5): the operator's province, the ISMG the accounts log in to, the
+# inventory's reservation and quarantine periods, provisioning retries and contract warnings.
+FULFILLMENT_PROVINCE = env_str("FULFILLMENT_PROVINCE", "41")  # GB/T 2260: Henan
+FULFILLMENT_OPERATOR_NAME = env_str(
+    "FULFILLMENT_OPERATOR_NAME", "中国移动通信集团河南有限公司郑州分公司"
+)
+FULFILLMENT_ISMG_HOST = env_str("FULFILLMENT_ISMG_HOST", "127.0.0.1")  # bundled simulator
+FULFILLMENT_ISMG_PORT = env_int("FULFILLMENT_ISMG_PORT", 7890)
+FULFILLMENT_CMPP_WINDOW = env_int("FULFILLMENT_CMPP_WINDOW", 16)
+FULFILLMENT_RESERVATION_HOURS = env_int("FULFILLMENT_RESERVATION_HOURS", 48)
+FULFILLMENT_QUARANTINE_DAYS = env_int("FULFILLMENT_QUARANTINE_DAYS", 90)
+FULFILLMENT_STEP_MAX_RETRIES = env_int("FULFILLMENT_STEP_MAX_RETRIES", 5)
+FULFILLMENT_CONTRACT_WARNING_DAYS = env_int("FULFILLMENT_CONTRACT_WARNING_DAYS", 45)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "fulfillment-start-due-orders": {
+            "task": "fulfillment.tasks.orders_start_due_task",
+            "schedule": 60.0,
+        },
+        "fulfillment-release-expired-reservations": {
+            "task": "fulfillment.tasks.reservations_release_expired_task",
+            "schedule": 600.0,
+        },
+        "fulfillment-release-quarantined-codes": {
+            "task": "fulfillment.tasks.quarantine_release_due_task",
+            "schedule": crontab(hour=2, minute=0),
+        },
+        "fulfillment-contracts-daily": {
+            "task": "fulfillment.tasks.contracts_daily_task",
+            "schedule": crontab(hour=1, minute=30),
+        },
+    }
+)

@@ -1,0 +1,46 @@
+"""Helpers shared by the fulfillment services: counters, errors, task dispatch."""
+
+from django.db import IntegrityError, transaction
+
+from ..models import Sequence
+
+
+class ProvisioningError(Exception):
+    """A provisioning step cannot succeed (e.g. the pool is exhausted): the item fails."""
+
+
+class TransientProvisioningError(Exception):
+    """A provisioning step failed for a reason that may pass: the step is retried."""
+
+
+class StepRetryError(Exception):
+    """Raised to the task after a transient failure was recorded; the task retries."""
+
+
+SEQUENCE_CONTRACT = "contract"
+SEQUENCE_SP_ID = "sp_id"
+
+
+def sequence_next(name: str) -> int:
+    """The next value of a gapless counter, inside the caller's transaction.
+
+    The row is locked until the caller commits, so concurrent callers wait and each gets
+    its own value; a rolled-back caller gives its value back.
+    """
+    try:
+        sequence = Sequence.objects.select_for_update().get(name=name)
+    except Sequence.DoesNotExist:
+        try:
+            with transaction.atomic():
+                Sequence.objects.create(name=name, last_value=0)
+        except IntegrityError:
+            pass
+        sequence = Sequence.objects.select_for_update().get(name=name)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return sequence.last_value
+
+
+def dispatch(task, *args) -> None:
+    """Send `task` with `args` to Celery once the current transaction has committed."""
+    transaction.on_commit(lambda: task.delay(*args))
