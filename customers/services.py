@@ -451,6 +451,15 @@ def enterprise_user_create(
     return user
 
 
+@transaction.atomic
+def enterprise_user_set_active(*, user_id: int, active: bool, by: User | None) -> User:
+    """Switch an enterprise user's login on or off; their tokens stop working while off."""
+    user = User.objects.select_for_update().get(pk=user_id, membership__isnull=False)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
 def recipients_import(
     *,
     dataset,

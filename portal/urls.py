@@ -1,4 +1,47 @@
-"""Portal URLs; filled in by the portal issue."""
+"""Portal URLs (under /portal/)."""
+
+from django.urls import path
+
+from .views import auth, dashboard, recipients, signatures, subscriptions, users
 
 app_name = "portal"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("login/", auth.PortalLoginView.as_view(), name="login"),
+    path("logout/", auth.PortalLogoutView.as_view(), name="logout"),
+    path("password-reset/", auth.PortalPasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth.PortalPasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.PortalPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth.PortalPasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("recipients/", recipients.RecipientListView.as_view(), name="recipients"),
+    path("recipients/add/", recipients.RecipientAddView.as_view(), name="recipient_add"),
+    path("recipients/import/", recipients.RecipientImportView.as_view(), name="recipient_import"),
+    path("recipients/export/", recipients.RecipientExportView.as_view(), name="recipient_export"),
+    path(
+        "recipients/<int:pk>/opt-out/",
+        recipients.RecipientOptOutView.as_view(),
+        name="recipient_opt_out",
+    ),
+    path("signatures/", signatures.SignatureView.as_view(), name="signatures"),
+    path("services/", subscriptions.SubscriptionListView.as_view(), name="subscriptions"),
+    path(
+        "services/<int:pk>/change/",
+        subscriptions.ChangeRequestView.as_view(),
+        name="change_request",
+    ),
+    path("users/", users.UserListView.as_view(), name="users"),
+    path("users/<int:pk>/deactivate/", users.UserDeactivateView.as_view(), name="user_deactivate"),
+]

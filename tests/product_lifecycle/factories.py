@@ -33,9 +33,9 @@ class ProductOfferingFactory(factory.django.DjangoModelFactory):
 def priced_offering(
     *, port="100.00", package="300.00", included=10_000, overage="0.05", launch=True, **kwargs
 ) -> ProductOffering:
-    """An offering with a complete tariff from a minute ago, launched unless told otherwise."""
+    """An offering with a complete tariff from half a minute ago, launched unless told otherwise."""
     offering = ProductOfferingFactory(**kwargs)
-    start = clock.now() - dt.timedelta(minutes=1)
+    start = clock.now() - dt.timedelta(seconds=30)
     for component, amount, quantity in (
         ("port_fee", port, None),
         ("package_fee", package, included),

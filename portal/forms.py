@@ -1,0 +1,142 @@
+"""Portal forms: input validation at the edge; the services decide the rules."""
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core import clock
+from core.phone import normalize_mobile
+from core.roles import Role
+from product_lifecycle.models import CmppVersion
+from product_lifecycle.selectors import launched_offerings
+
+CONSENT_SOURCES = [
+    ("纸质登记表（本人签字）", _("纸质登记表（本人签字）")),
+    ("网站/APP 勾选同意", _("网站/APP 勾选同意")),
+    ("短信回复确认", _("短信回复确认")),
+    ("劳动合同/员工登记", _("劳动合同/员工登记")),
+]
+
+
+class RecipientForm(forms.Form):
+    """One registered recipient with the consent it was given (第4条)."""
+
+    msisdn = forms.CharField(label=_("手机号码"), max_length=20)
+    name = forms.CharField(label=_("姓名"), max_length=60, required=False)
+    group_label = forms.CharField(label=_("分组"), max_length=60, required=False)
+    consent_source = forms.ChoiceField(label=_("同意方式"), choices=CONSENT_SOURCES)
+    consented_at = forms.DateTimeField(
+        label=_("同意时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean_msisdn(self):
+        return normalize_mobile(self.cleaned_data["msisdn"])
+
+    def clean_consented_at(self):
+        value = self.cleaned_data["consented_at"]
+        if value > clock.now():
+            raise ValidationError(_("同意时间不能晚于现在"))
+        return value
+
+
+class RecipientImportForm(forms.Form):
+    """A CSV or XLSX file of recipients (columns: 手机号码, 姓名, 分组, 同意方式, 同意时间)."""
+
+    file = forms.FileField(label=_("文件（CSV 或 XLSX）"))
+
+    MAX_BYTES = 20 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".xlsx")):
+            raise ValidationError(_("只支持 CSV 或 XLSX 文件"))
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("文件不能超过 20 MB"))
+        return upload
+
+
+class SignatureRequestForm(forms.Form):
+    text = forms.CharField(
+        label=_("签名"),
+        max_length=22,
+        help_text=_("全角【】括起的2至20个字符，须与企业名称或品牌相符，如【豫信物流】"),
+    )
+
+
+class ChangeRequestForm(forms.Form):
+    """A change of a subscription (第11条): it becomes a fulfillment order."""
+
+    ACTIONS = [
+        ("modify", _("变更（套餐、协议版本、接入地址）")),
+        ("suspend", _("暂停")),
+        ("resume", _("恢复")),
+        ("delete", _("终止（退订）")),
+    ]
+    action = forms.ChoiceField(label=_("申请类型"), choices=ACTIONS)
+    offering = forms.ModelChoiceField(
+        label=_("新套餐"), queryset=launched_offerings(), required=False, empty_label=_("不变")
+    )
+    cmpp_version = forms.ChoiceField(
+        label=_("CMPP 版本"), choices=[("", _("不变")), *CmppVersion.choices], required=False
+    )
+    access_ip = forms.GenericIPAddressField(label=_("新接入地址（IP）"), required=False)
+    effective_date = forms.DateField(
+        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    description = forms.CharField(
+        label=_("说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=500
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "modify" and not (
+            data.get("offering") or data.get("cmpp_version") or data.get("access_ip")
+        ):
+            raise ValidationError(_("变更申请请至少填写一项变更内容"))
+        return data
+
+    def requested_start_at(self) -> dt.datetime:
+        """The effective date as the start of that day in Asia/Shanghai."""
+        day = self.cleaned_data["effective_date"]
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))
+
+
+class EnterpriseUserForm(forms.Form):
+    """A new portal user of the enterprise, created by its administrator."""
+
+    username = forms.SlugField(label=_("用户名"), max_length=40)
+    display_name = forms.CharField(label=_("姓名"), max_length=60)
+    email = forms.EmailField(label=_("电子邮箱"), help_text=_("用于找回密码"))
+    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
+    role = forms.ChoiceField(
+        label=_("角色"),
+        choices=[
+            (Role.ENTERPRISE_OPERATOR.value, Role.ENTERPRISE_OPERATOR.label),
+            (Role.ENTERPRISE_ADMIN.value, Role.ENTERPRISE_ADMIN.label),
+        ],
+    )
+    password = forms.CharField(
+        label=_("初始密码"),
+        widget=forms.PasswordInput,
+        min_length=8,
+        help_text=_("请通知用户首次登录后修改"),
+    )
+
+    def clean_mobile(self):
+        value = self.cleaned_data["mobile"]
+        return normalize_mobile(value) if value else ""
+
+    def clean_password(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+    def clean_role(self):
+        return Role(self.cleaned_data["role"])

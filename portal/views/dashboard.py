@@ -1,0 +1,15 @@
+"""The enterprise's home page: what it has, what is waiting, what needs attention."""
+
+from django.views.generic import TemplateView
+
+from portal.access import PortalMixin
+from portal.selectors import dashboard_summary
+
+
+class DashboardView(PortalMixin, TemplateView):
+    template_name = "portal/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(dashboard_summary(self.enterprise))
+        return context
