@@ -45,7 +45,11 @@ from .orders import (
     order_update_details,
     orders_start_due,
 )
-from .provisioning import provisioning_step_give_up, provisioning_step_run
+from .provisioning import (
+    provisioning_step_give_up,
+    provisioning_step_run,
+    provisioning_steps_run,
+)
 from .subscriptions import (
     cmpp_account_reset_secret,
     cmpp_account_reveal_secret,
@@ -90,6 +94,7 @@ __all__ = [
     "orders_start_due",
     "provisioning_step_give_up",
     "provisioning_step_run",
+    "provisioning_steps_run",
     "quarantine_release_due",
     "reservations_release_expired",
     "service_code_block_add",
