@@ -40,10 +40,12 @@ def _sees_unassigned(user: User) -> bool:
 
 def orders_visible_to(user: User) -> QuerySet[Order]:
     """Orders of the enterprises the user may see; orders naming no known enterprise (from
-    the API) only to department heads and superusers."""
+    the API) to department heads and superusers, and to whoever placed them."""
     visible = Q(enterprise__in=enterprises_visible_to(user))
     if _sees_unassigned(user):
         visible |= Q(enterprise__isnull=True)
+    elif user.is_authenticated:
+        visible |= Q(enterprise__isnull=True, created_by=user)
     return Order.objects.filter(visible)
 
 

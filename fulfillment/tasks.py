@@ -19,7 +19,8 @@ def order_start_task(order_id: int) -> None:
 
 @shared_task(bind=True, max_retries=None)
 def provisioning_step_task(self, step_id: int) -> None:
-    """Run one provisioning step; transient failures retry with exponential back-off.
+    """Run a provisioning step and the item's following ones while they succeed; a
+    transient failure retries the step that failed with exponential back-off.
 
     After FULFILLMENT_STEP_MAX_RETRIES retries the step fails for good and its item
     releases what it reserved.
@@ -27,8 +28,16 @@ def provisioning_step_task(self, step_id: int) -> None:
     from . import services
 
     try:
-        services.provisioning_step_run(step_id=step_id)
+        services.provisioning_steps_run(step_id=step_id)
     except (services.StepRetryError, OperationalError) as exc:
+        failed = getattr(exc, "step_id", step_id)
+        if failed != step_id:
+            # A later step of the chain failed: it starts its own count of retries.
+            if self.request.is_eager:
+                provisioning_step_task.apply(args=(failed,), retries=1, throw=True)
+            else:
+                provisioning_step_task.apply_async(args=(failed,), countdown=1)
+            return
         retries = self.request.retries
         if retries >= settings.FULFILLMENT_STEP_MAX_RETRIES:
             services.provisioning_step_give_up(step_id=step_id, error=str(exc))

@@ -9,7 +9,9 @@ Every path answers with and without a trailing slash, for every method, without 
 redirect (only the form without the slash is in the OpenAPI document). Any other path
 under the API's base is a 404 in the TMF error body. URL names: `<resource>-list`,
 `<resource>-detail` (kwarg `id`), `hub`, `hub-detail`; include the patterns with a
-namespace (e.g. `tmf620`) to reverse them.
+namespace (e.g. `tmf620`) to reverse them. A viewset whose resource has fewer operations
+in its specification (e.g. TMF622 cancelProductOrder: no PATCH or DELETE) narrows them
+with `collection_actions` / `detail_actions` (method → action); the others are 405.
 """
 
 from django.urls import re_path
@@ -56,8 +58,10 @@ def tmf_urlpatterns(*, resources: dict, hub=None) -> list:
     patterns = []
     for name, viewset in resources.items():
         document_resource(viewset, resource=name)
-        patterns += _pair(name, viewset, COLLECTION_ACTIONS, f"{name}-list")
-        patterns += _pair(rf"{name}/(?P<id>[^/]+)", viewset, DETAIL_ACTIONS, f"{name}-detail")
+        collection = getattr(viewset, "collection_actions", None) or COLLECTION_ACTIONS
+        detail = getattr(viewset, "detail_actions", None) or DETAIL_ACTIONS
+        patterns += _pair(name, viewset, collection, f"{name}-list")
+        patterns += _pair(rf"{name}/(?P<id>[^/]+)", viewset, detail, f"{name}-detail")
     if hub is not None:
         document_hub(hub)
         patterns += _pair("hub", hub, {"post": "create"}, "hub")

@@ -31,7 +31,7 @@ Writes run in one transaction with the events they publish.
 
 from django.conf import settings
 from django.db import transaction
-from rest_framework import status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
@@ -67,6 +67,8 @@ class TmfViewSet(viewsets.GenericViewSet):
 
     serializer_class: type[TmfSerializer]
     filter_fields: dict[str, Filter | None] = {}
+    collection_actions: dict[str, str] | None = None  # method → action; None: all of them
+    detail_actions: dict[str, str] | None = None
     ordering: tuple[str, ...] = ("-created_at", "-pk")
     enterprise_methods: tuple[str, ...] = ()
     delete_action = "change"
@@ -82,6 +84,10 @@ class TmfViewSet(viewsets.GenericViewSet):
         return tmf_exception_handler
 
     def initial(self, request, *args, **kwargs):
+        # A method the resource does not have (see `detail_actions`) is 405 whoever asks,
+        # not a 403 for lacking a permission that no role could use.
+        if request.method != "OPTIONS" and request.method.lower() not in self.action_map:
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         if contains_nul(dict(request.query_params.lists())):
             raise TmfBadRequestError("query parameters must not contain NUL (U+0000) characters")

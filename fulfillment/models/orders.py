@@ -152,6 +152,11 @@ class Order(FSMModelMixin, TimeStampedModel):
         return self.state in self.FINAL_STATES
 
     @property
+    def tmf_extra(self) -> dict:
+        """What the TMF622 API keeps as given (core.tmf.serializers' `tmf_extra` shape)."""
+        return self.extra
+
+    @property
     def rejection_text(self) -> str:
         return "；".join(f"{r['rule']}：{r['message']}" for r in self.rejection_reasons or [])
 
@@ -452,7 +457,10 @@ class CancellationRequest(FSMModelMixin, TimeStampedModel):
 
     States use TMF's TaskStateType: acknowledged (received) → inProgress (accepted, the
     order's reservations are being released) → done; terminatedWithError when refused
-    (`refusal_reason` says why, e.g. an item is already completed).
+    (`refusal_reason` says why, e.g. an item is already completed). A request naming an
+    order this system does not hold (or the caller may not see) is kept, with the
+    reference in `order_ref` and no order, and refused at once: an interface never
+    learns more from it than "no such order".
     """
 
     class State(models.TextChoices):
@@ -462,7 +470,18 @@ class CancellationRequest(FSMModelMixin, TimeStampedModel):
         TERMINATED_WITH_ERROR = "terminatedWithError", _("不予撤单")
 
     order = models.ForeignKey(
-        Order, verbose_name=_("订单"), on_delete=models.CASCADE, related_name="cancellations"
+        Order,
+        verbose_name=_("订单"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cancellations",
+    )
+    order_ref = models.CharField(
+        _("订单引用"),
+        max_length=100,
+        blank=True,
+        help_text=_("申请中给出的订单标识（原样保存；无此订单时申请不予受理）"),
     )
     state = FSMField(_("状态"), choices=State.choices, default=State.ACKNOWLEDGED, protected=True)
     reason = models.TextField(_("撤单原因"), blank=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
@@ -188,8 +188,13 @@ def order_create(
     notice_override_reason: str = "",
     extra: dict | None = None,
     submit: bool = True,
+    enterprises: QuerySet[Enterprise] | None = None,
 ) -> Order:
     """Create an order and (unless `submit=False`) submit it at once.
+
+    `enterprises`, when given, are the enterprises the caller may order for (an
+    interface passes the caller's scope): a reference to any other is kept as given but
+    treated as unknown, so the order is rejected without revealing that it exists.
 
     Raises ValidationError only for requests no order can be made of (no items, an
     unknown action, a naive date-time, text too long); PermissionDenied when a notice
@@ -201,9 +206,12 @@ def order_create(
     _syntax_check(requests, (requested_start_at, requested_completion_at))
     if notice_override_reason.strip() and not (by and by.has_perm(OVERRIDE_PERMISSION)):
         raise PermissionDenied(_("只有部门负责人可以特批变更提前期（第11条）"))
+    customer = _resolve(Enterprise, enterprise)
+    if customer is not None and enterprises is not None:
+        customer = enterprises.filter(pk=customer.pk).first()
     with transaction.atomic():
         order = Order.objects.create(
-            enterprise=_resolve(Enterprise, enterprise),
+            enterprise=customer,
             enterprise_ref=_ref_text(enterprise),
             channel=channel,
             order_date=clock.now(),
@@ -489,6 +497,7 @@ def order_cancel_request(
     order = Order.objects.select_for_update().get(pk=order_id)
     request = CancellationRequest.objects.create(
         order=order,
+        order_ref=str(order.pk),
         reason=reason,
         requested_cancellation_at=requested_cancellation_at,
         requested_by=by if by is not None and by.is_authenticated else None,
@@ -537,6 +546,33 @@ def order_cancel_request(
 
 
 @transaction.atomic
+def order_cancel_request_unknown(
+    *,
+    order_ref: str,
+    by: User | None,
+    reason: str = "",
+    requested_cancellation_at: dt.datetime | None = None,
+) -> CancellationRequest:
+    """Record a cancellation request naming an order this caller has no such order for.
+
+    Kept (an interface returns what it was sent) and refused at once (terminatedWithError)
+    with the same words whether the order does not exist or belongs to someone else.
+    """
+    request = CancellationRequest.objects.create(
+        order=None,
+        order_ref=str(order_ref)[:100],
+        reason=reason,
+        requested_cancellation_at=requested_cancellation_at,
+        requested_by=by if by is not None and by.is_authenticated else None,
+        requested_at=clock.now(),
+    )
+    request.refuse(reason=_("没有编号为“%(ref)s”的订单") % {"ref": str(order_ref)[:100]})
+    request.save()
+    state_change_record(obj=request, before=CancellationRequest.State.ACKNOWLEDGED, by=by)
+    return request
+
+
+@transaction.atomic
 def order_cancellation_finish(*, order_id: int, by: User | None = None) -> Order:
     """Release what an accepted cancellation's order reserved and end it cancelled."""
     from .provisioning import item_release_resources
@@ -563,3 +599,76 @@ def order_cancellation_finish(*, order_id: int, by: User | None = None) -> Order
         request.save()
         state_change_record(obj=request, before=CancellationRequest.State.IN_PROGRESS, by=by)
     return order
+
+
+_DETAIL_FIELDS = {
+    "description": 10_000,
+    "external_id": 100,
+    "priority": 10,
+    "category": 60,
+}
+
+
+@transaction.atomic
+def order_update_details(*, order_id: int, by: User | None, **changes) -> Order:
+    """Change what an order says about itself, not what it does (TMF622 PATCH).
+
+    Allowed in any state: `description`, `external_id`, `priority`, `category` and
+    `extra` (what an interface keeps as given: notes, references to echo); while the
+    order is open also `requested_completion_at` (a wish, not a commitment). The items,
+    the enterprise and the requested start (the activation time of the written notice,
+    第3条, and the basis of the one-month rule, 第11条) are fixed once submitted: cancel
+    and order again.
+    """
+    allowed = {*_DETAIL_FIELDS, "extra", "requested_completion_at"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(_("不可修改的字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    order = Order.objects.select_for_update().get(pk=order_id)
+    for name, limit in _DETAIL_FIELDS.items():
+        if name in changes:
+            value = str(changes[name] or "")
+            if len(value) > limit:
+                raise ValidationError(
+                    _("%(field)s 过长（最多 %(limit)d 个字符）") % {"field": name, "limit": limit}
+                )
+            setattr(order, name, value)
+    if "extra" in changes:
+        order.extra = changes["extra"] or {}
+    if "requested_completion_at" in changes:
+        value = changes["requested_completion_at"]
+        if value is not None and (not isinstance(value, dt.datetime) or timezone.is_naive(value)):
+            raise ValidationError(_("时间须带时区"), code="naive_datetime")
+        if value != order.requested_completion_at and order.is_final:
+            raise ValidationError(
+                _("订单已结束（%(state)s），不能修改要求完成时间")
+                % {"state": order.get_state_display()},
+                code="conflict",
+            )
+        order.requested_completion_at = value
+    order.save()
+    return order
+
+
+DELETABLE = (Order.State.REJECTED, Order.State.CANCELLED)
+
+
+@transaction.atomic
+def order_delete(*, order_id: int, by: User | None) -> None:
+    """Delete an order that never did anything: rejected, or cancelled before any item
+    completed (TMF622 DELETE). Anything else is a record of a service and stays; refused
+    with code "conflict" (the API answers 409)."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.state not in DELETABLE:
+        raise ValidationError(
+            _("订单当前为“%(state)s”，只有已拒绝或已撤销的订单可以删除；进行中的订单请先撤单")
+            % {"state": order.get_state_display()},
+            code="conflict",
+        )
+    if order.items.filter(state=OrderItem.State.COMPLETED).exists():
+        raise ValidationError(_("订单已有完成开通的订单项，不能删除"), code="conflict")
+    state_change_record(obj=order, before=order.state, by=by, reason=_("删除订单"))
+    try:
+        order.delete()
+    except ProtectedError as exc:
+        raise ValidationError(_("订单仍被业务记录引用，不能删除"), code="conflict") from exc

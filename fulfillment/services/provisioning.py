@@ -91,8 +91,12 @@ def item_plan_steps(item: OrderItem) -> None:
     )
 
 
-def item_schedule_next(item: OrderItem) -> ProvisioningStep | None:
-    """Queue the item's first pending step after commit; None when none is left."""
+def item_schedule_next(item: OrderItem, *, queue: bool = True) -> ProvisioningStep | None:
+    """Queue the item's first pending step after commit; None when none is left.
+
+    With `queue=False` the step is only marked as queued: the caller runs it itself
+    (`provisioning_steps_run`); if it never does, `orders_start_due` queues it again.
+    """
     from ..tasks import provisioning_step_task
 
     step = item.steps.filter(state=ProvisioningStep.State.PENDING).order_by("position").first()
@@ -100,15 +104,52 @@ def item_schedule_next(item: OrderItem) -> ProvisioningStep | None:
         return None
     step.queued_at = clock.now()
     step.save(update_fields=["queued_at"])
-    dispatch(provisioning_step_task, step.pk)
+    if queue:
+        dispatch(provisioning_step_task, step.pk)
     return step
 
 
 # --- running a step -----------------------------------------------------------------------
 
 
-def provisioning_step_run(*, step_id: int) -> ProvisioningStep | None:
-    """Run one step if it is due (see the module docstring); returns the step."""
+def provisioning_steps_run(*, step_id: int) -> None:
+    """Run a step and then, in this process, the item's following steps while they succeed.
+
+    What the worker calls. Each step is still its own transaction, locked and recorded
+    as `provisioning_step_run` does; the next one just starts at once instead of going
+    back through the broker, so an add item costs one message, not four. A transient
+    failure raises StepRetryError whose `step_id` is the step to retry.
+    """
+    current: int | None = step_id
+    while current is not None:
+        try:
+            step = provisioning_step_run(step_id=current, queue_next=False)
+        except (StepRetryError, OperationalError) as exc:
+            error = exc if isinstance(exc, StepRetryError) else StepRetryError(str(exc))
+            error.step_id = current
+            if error is exc:
+                raise
+            raise error from exc
+        if step is None or step.state != ProvisioningStep.State.SUCCEEDED:
+            return
+        current = (
+            ProvisioningStep.objects.filter(
+                item_id=step.item_id,
+                state=ProvisioningStep.State.PENDING,
+                position__gt=step.position,
+            )
+            .order_by("position")
+            .values_list("pk", flat=True)
+            .first()
+        )
+
+
+def provisioning_step_run(*, step_id: int, queue_next: bool = True) -> ProvisioningStep | None:
+    """Run one step if it is due (see the module docstring); returns the step.
+
+    On success the item's next step is queued for Celery, or with `queue_next=False` left
+    to the caller (`provisioning_steps_run`).
+    """
     transient: Exception | None = None
     with transaction.atomic():
         order_id = (
@@ -166,7 +207,7 @@ def provisioning_step_run(*, step_id: int) -> ProvisioningStep | None:
                 duration_ms=int((time.perf_counter() - started) * 1000),
             )
             step.save()
-            if item_schedule_next(item) is None:
+            if item_schedule_next(item, queue=queue_next) is None:
                 item_complete(item)
     if transient is not None:
         raise StepRetryError(str(transient)) from transient

@@ -11,7 +11,7 @@ from schemathesis.generation.modes import GenerationMode
 
 from config.wsgi import application
 from core.tmf.views import max_limit
-from tests.tmf import CATALOG, CUSTOMER, TmfClient, issue_token
+from tests.tmf import CATALOG, CUSTOMER, ORDERING, TmfClient, issue_token
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,7 @@ def test_the_document_covers_every_tmf_endpoint_and_documents_the_limit(client):
             ),
         ),
         (CUSTOMER, ("customer",)),
+        (ORDERING, ("productOrder",)),
     ):
         for resource in resources:
             assert set(paths[f"{base}/{resource}"]) == {"get", "post"}
@@ -51,8 +52,11 @@ def test_the_document_covers_every_tmf_endpoint_and_documents_the_limit(client):
             assert paths[f"{base}/{resource}"]["post"]["requestBody"]["required"] is True
         assert set(paths[f"{base}/hub"]) == {"post"}
         assert set(paths[f"{base}/hub/{{id}}"]) == {"delete"}
+    assert set(paths[f"{ORDERING}/cancelProductOrder"]) == {"get", "post"}
+    assert set(paths[f"{ORDERING}/cancelProductOrder/{{id}}"]) == {"get"}
     schemas = document["components"]["schemas"]
     assert "TMF620_ProductOffering" in schemas and "TMF629_Customer" in schemas
+    assert "TMF622_ProductOrder" in schemas and "TMF622_CancelProductOrder" in schemas
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert client.get("/api/docs/").status_code == 200
 
@@ -129,7 +133,8 @@ def test_no_operation_answers_with_a_server_error(superuser_token, wsgi_keeps_th
         operations += 1
         for mode, examples in EXAMPLES.items():
             fuzz(operation, mode, examples, headers, failures)
-    assert operations == 34  # 6 resources × 5 operations, 2 hubs × 2
+    # 7 resources × 5 operations, cancelProductOrder 3, 3 hubs × 2
+    assert operations == 44
     assert not failures, "\n".join(failures[:10])
     # The API still answers sensibly after the fuzzing.
     assert TmfClient(superuser_token).get(f"{CATALOG}/productOffering").status_code == 200

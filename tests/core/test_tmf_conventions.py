@@ -1,4 +1,4 @@
-"""TMF-CONVENTIONS.md, checked on every resource of every TMF API (TMF620 and TMF629).
+"""TMF-CONVENTIONS.md, checked on every resource of every TMF API (TMF620, TMF622, TMF629).
 
 Each case is the same rule applied to each resource; resource-specific behaviour (state
 machines, references, domain rules) is tested with the app.
@@ -10,7 +10,15 @@ import json
 import pytest
 
 from core.roles import Role
-from tests.tmf import CATALOG, CUSTOMER, TmfClient, assert_tmf_error, issue_token, spec_problems
+from tests.tmf import (
+    CATALOG,
+    CUSTOMER,
+    ORDERING,
+    TmfClient,
+    assert_tmf_error,
+    issue_token,
+    spec_problems,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +54,19 @@ RESOURCES = {
         {"name": "郑州豫信物流有限公司", "engagedParty": PARTY},
         {"contactMedium": {"mediumType": "email"}},
     ),
+    "productOrder": (
+        ORDERING,
+        "TMF622",
+        "ProductOrder",
+        {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "9"}}]},
+        {"productOrderItem": {"id": "1", "action": "add"}},
+    ),
 }
-STATE = {"Customer": "status"}
+STATE = {"Customer": "status", "ProductOrder": "state"}
+# A free-text attribute to write, filter and project, and a mandatory one (for resources
+# without a `name`).
+TEXT = {"ProductOrder": "description"}
+MANDATORY = {"ProductOrder": "productOrderItem"}
 
 
 @pytest.fixture(params=list(RESOURCES))
@@ -61,12 +80,16 @@ def resource(request, head, clock):
         "minimal": minimal,
         "wrong_type": wrong_type,
         "state": STATE.get(tmf_type, "lifecycleStatus"),
+        "text": TEXT.get(tmf_type, "name"),
+        "mandatory": MANDATORY.get(tmf_type, "name"),
         "api": TmfClient(issue_token(head, Role.DEPARTMENT_HEAD)),
         "clock": clock,
     }
 
 
-def create(resource, **extra):
+def create(resource, text=None, **extra):
+    if text is not None:
+        extra[resource["text"]] = text
     response = resource["api"].post(resource["path"], {**resource["minimal"], **extra})
     assert response.status_code == 201, response.content
     return response
@@ -118,7 +141,7 @@ def test_a_missing_mandatory_attribute_or_a_wrong_type_is_400(resource):
 def test_collections_are_bare_arrays_newest_first_with_count_headers_and_paging(resource):
     ids = []
     for number in range(3):
-        ids.append(create(resource, name=f"第{number}个").json()["id"])
+        ids.append(create(resource, text=f"第{number}个").json()["id"])
         resource["clock"].advance(minutes=1)
     api, path = resource["api"], resource["path"]
 
@@ -141,25 +164,27 @@ def test_collections_are_bare_arrays_newest_first_with_count_headers_and_paging(
 
 
 def test_fields_selects_attributes(resource):
-    created = create(resource).json()
+    text = resource["text"]
+    created = create(resource, text="选取").json()
     api, path = resource["api"], resource["path"]
-    items = api.get(f"{path}?fields=name").json()
-    assert items and all(set(item) == {"id", "href", "name"} for item in items)
-    one = api.get(f"{path}/{created['id']}?fields=name,{resource['state']}").json()
-    assert one == {"name": created["name"], resource["state"]: created[resource["state"]]}
+    items = api.get(f"{path}?fields={text}").json()
+    assert items and all(set(item) == {"id", "href", text} for item in items)
+    one = api.get(f"{path}/{created['id']}?fields={text},{resource['state']}").json()
+    assert one == {text: created[text], resource["state"]: created[resource["state"]]}
 
 
 def test_attribute_filters_match_exactly(resource):
-    first = create(resource, name="甲").json()
+    text = resource["text"]
+    first = create(resource, text="甲").json()
     resource["clock"].advance(seconds=5)
-    create(resource, name="乙")
+    create(resource, text="乙")
     api, path = resource["api"], resource["path"]
-    assert [i["id"] for i in api.get(f"{path}?name=甲").json()] == [first["id"]]
-    assert api.get(f"{path}?name=甲")["X-Total-Count"] == "1"
-    assert api.get(f"{path}?name=甲乙").json() == []
+    assert [i["id"] for i in api.get(f"{path}?{text}=甲").json()] == [first["id"]]
+    assert api.get(f"{path}?{text}=甲")["X-Total-Count"] == "1"
+    assert api.get(f"{path}?{text}=甲乙").json() == []
     assert api.get(f"{path}?unknownAttribute=1").json() == []
     state = first[resource["state"]]
-    matching = api.get(f"{path}?{resource['state']}={state}&name=甲").json()
+    matching = api.get(f"{path}?{resource['state']}={state}&{text}=甲").json()
     assert [i["id"] for i in matching] == [first["id"]]
     assert [i["id"] for i in api.get(f"{path}?id={first['id']}").json()] == [first["id"]]
     if "lastUpdate" in first:
@@ -172,12 +197,12 @@ def test_patch_returns_200_and_the_whole_resource(resource, content_type):
     created = create(resource).json()
     response = resource["api"].patch(
         f"{resource['path']}/{created['id']}",
-        {"name": "改过的名字", "unknownAttribute": 1},
+        {resource["text"]: "改过的名字", "unknownAttribute": 1},
         content_type=content_type,
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["name"] == "改过的名字"
+    assert body[resource["text"]] == "改过的名字"
     assert body["id"] == created["id"] and body["@type"] == resource["type"]
     assert set(created) - {"lastUpdate"} <= set(body)
     assert not spec_problems(resource["prefix"], resource["type"], body)
@@ -194,7 +219,7 @@ def test_patch_rules(resource):
         api.patch(url, [{"op": "replace"}], content_type="application/json-patch+json"), 415
     )
     assert_tmf_error(api.patch(url, {"id": "other"}), 400)
-    assert_tmf_error(api.patch(url, {"name": None}), 400)
+    assert_tmf_error(api.patch(url, {resource["mandatory"]: None}), 400)
     assert_tmf_error(api.patch(url, [1, 2]), 400)
     same = api.patch(url, {"id": created["id"], "href": created["href"]})
     assert same.status_code == 200
@@ -226,7 +251,7 @@ def test_every_path_and_method_works_with_a_trailing_slash_without_redirect(reso
     url = f"{path}/{created.json()['id']}/"
     assert api.get(f"{path}/").status_code == 200
     assert api.get(url).status_code == 200
-    assert api.patch(url, {"name": "斜杠"}).status_code == 200
+    assert api.patch(url, {resource["text"]: "斜杠"}).status_code == 200
     assert api.delete(url).status_code == 204
     assert_tmf_error(api.get(url), 404)
 
@@ -250,7 +275,7 @@ def test_calls_without_valid_credentials_are_401(resource):
 
 
 def test_json_out_is_utf8_without_escapes_and_accept_with_charset_is_fine(resource):
-    create(resource, name="郑州")
+    create(resource, text="郑州")
     response = resource["api"].get(resource["path"], HTTP_ACCEPT="application/json; charset=utf-8")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json; charset=utf-8"
@@ -286,7 +311,7 @@ def test_session_authentication_works_for_the_browser(resource, client, head):
 
 def test_dates_are_utc_z_with_milliseconds(resource):
     body = create(resource).json()
-    stamps = [v for k, v in body.items() if k in ("lastUpdate",)]
+    stamps = [v for k, v in body.items() if k in ("lastUpdate", "orderDate")]
     for value in stamps:
         assert dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
         assert len(value) == len("2026-11-25T02:00:00.000Z")
@@ -294,8 +319,8 @@ def test_dates_are_utc_z_with_milliseconds(resource):
 
 def test_nul_characters_and_huge_offsets_are_handled(resource):
     api, path = resource["api"], resource["path"]
-    assert_tmf_error(api.post(path, {**resource["minimal"], "name": "a\x00b"}), 400)
-    assert_tmf_error(api.get(f"{path}?name=a%00b"), 400)
+    assert_tmf_error(api.post(path, {**resource["minimal"], resource["text"]: "a\x00b"}), 400)
+    assert_tmf_error(api.get(f"{path}?{resource['text']}=a%00b"), 400)
     created = create(resource).json()
     assert_tmf_error(api.patch(f"{path}/{created['id']}", {"description": "\x00"}), 400)
     assert_tmf_error(api.get(f"{path}/1%00"), 404)

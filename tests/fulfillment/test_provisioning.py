@@ -250,3 +250,48 @@ def test_ports_go_to_a_server_in_the_enterprises_city_first(clock, manager):
 
     assert first.port.server == luoyang
     assert second.port.server == zhengzhou  # no server in 开封: the one with most free ports
+
+
+def test_an_items_steps_run_back_to_back_from_one_message(clock, manager, monkeypatch):
+    """The worker runs the next step at once (each in its own transaction, each recorded)
+    instead of sending it back through the broker: one message per add item."""
+    inventory()
+    sent = []
+    real = tasks.provisioning_step_task.delay
+
+    def delay(*args):
+        sent.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(tasks.provisioning_step_task, "delay", delay)
+
+    order = add_order(manager)
+
+    order.refresh_from_db()
+    assert order.state == Order.State.COMPLETED
+    steps = list(ProvisioningStep.objects.filter(item__order=order).order_by("position"))
+    assert sent == [(steps[0].pk,)]
+    assert all(s.state == "succeeded" and s.queued_at and s.attempts == 1 for s in steps)
+
+
+def test_a_later_step_that_fails_transiently_is_retried_on_its_own(clock, manager, monkeypatch):
+    inventory()
+    calls = _flaky(monkeypatch, ProvisioningStep.Kind.ACTIVATE, failures=1)
+    sent = []
+    real = tasks.provisioning_step_task.apply
+
+    def apply(*args, **kwargs):
+        sent.append(kwargs.get("args"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.provisioning_step_task, "apply", apply)
+
+    order = add_order(manager)
+
+    order.refresh_from_db()
+    assert order.state == Order.State.COMPLETED
+    activate = ProvisioningStep.objects.get(item__order=order, kind="activate")
+    assert activate.attempts == 2 and calls["n"] == 2
+    assert (activate.pk,) in sent
+    reserve = ProvisioningStep.objects.get(item__order=order, kind="reserve_code")
+    assert reserve.attempts == 1
