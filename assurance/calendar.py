@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DAYS = 3 * 366  # a deadline further than this is a configuration error
 
 
@@ -41,7 +42,7 @@ class BusinessHours:
     end: dt.time = dt.time(17, 30)
     weekdays: frozenset[int] = frozenset({1, 2, 3, 4, 5})
     overrides: dict[dt.date, bool] = field(default_factory=dict)
-    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    tz: ZoneInfo = SHANGHAI
 
     def __hash__(self) -> int:
         return hash((self.start, self.end, self.weekdays, self.tz.key))

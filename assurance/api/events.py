@@ -37,4 +37,5 @@ def publish(ticket: Ticket, event_type: str) -> None:
         event_type=event_type,
         resource=lambda: ticket_document(ticket),
         audience=ticket_audience(ticket),
+        key="troubleTicket",
     )

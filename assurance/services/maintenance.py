@@ -93,10 +93,14 @@ def notice_text(window: MaintenanceWindow, topic: str) -> tuple[str, str]:
     else:
         prefix = _("【紧急维护】") if window.emergency else _("【维护通知】")
         subject = prefix + window.title
-        text = prefix + _(
-            "尊敬的客户：我公司将于 %(start)s 至 %(end)s 进行%(kind)s（%(title)s），"
-            "期间集团短信业务可能中断，请提前做好安排。"
-        ) % values
+        text = (
+            prefix
+            + _(
+                "尊敬的客户：我公司将于 %(start)s 至 %(end)s 进行%(kind)s（%(title)s），"
+                "期间集团短信业务可能中断，请提前做好安排。"
+            )
+            % values
+        )
     return subject, text
 
 
@@ -113,7 +117,10 @@ def maintenance_announce(*, window_id: int, by: User | None) -> MaintenanceWindo
     if window.starts_at - now < dt.timedelta(hours=NOTICE_HOURS):
         if not window.emergency:
             raise ValidationError(
-                _("第16条：计划维护须至少提前24小时通知（开始时间 %(start)s）；紧急维护请勾选“紧急维护”并说明原因")
+                _(
+                    "第16条：计划维护须至少提前24小时通知（开始时间 %(start)s）；"
+                    "紧急维护请勾选“紧急维护”并说明原因"
+                )
                 % {"start": _local(window.starts_at)}
             )
         if not window.emergency_reason.strip():
@@ -198,4 +205,3 @@ def maintenance_notify(*, window_id: int, topic: str) -> int:
                 maintenance=window,
             )
     return len(enterprises)
-

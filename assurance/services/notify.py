@@ -63,7 +63,12 @@ def enterprise_notify(
     contacts = list(Contact.objects.filter(enterprise=enterprise))
     mobiles = [c.mobile for c in contacts if c.mobile]
     emails = [c.email for c in contacts if c.email]
-    common = {"topic": topic, "enterprise": enterprise, "ticket": ticket, "maintenance": maintenance}
+    common = {
+        "topic": topic,
+        "enterprise": enterprise,
+        "ticket": ticket,
+        "maintenance": maintenance,
+    }
     records = []
     if mobiles:
         status, batch_id, detail = sms_send(
@@ -198,9 +203,9 @@ def ticket_resolved_notify(*, ticket_id: int) -> list[Notification]:
     ticket = Ticket.objects.select_related("enterprise").get(pk=ticket_id)
     if ticket.enterprise is None:
         return []
-    text = _(
-        "尊敬的客户：您报告的故障（工单 #%(id)s）已处理完毕，请登录企业门户确认或反馈。"
-    ) % {"id": ticket.pk}
+    text = _("尊敬的客户：您报告的故障（工单 #%(id)s）已处理完毕，请登录企业门户确认或反馈。") % {
+        "id": ticket.pk
+    }
     return enterprise_notify(
         enterprise=ticket.enterprise,
         topic="ticket_resolved",

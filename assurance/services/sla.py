@@ -90,7 +90,7 @@ def sla_recompute(ticket: Ticket, *, now: dt.datetime | None = None) -> None:
     counter = ticket.fault_class.clock()
     ticket.sla_target_seconds = ticket.fault_class.target_seconds
     ticket.sla_paused_seconds = sum(
-        counter.measure(p.started_at, p.ended_at or now) for p in pauses
+        counter.measure(p.started_at, p.ended_at) for p in pauses if p.ended_at is not None
     )
     open_pause = next((p for p in pauses if p.ended_at is None), None)
     ticket.sla_paused_since = open_pause.started_at if open_pause else None
@@ -141,7 +141,9 @@ def sla_raise_due(ticket: Ticket, *, now: dt.datetime | None = None) -> list[Sla
         if used < target * level / 100:
             break
         due_at = instant_at(ticket, target * level / 100, pauses) or now
-        new_events.append(SlaEvent.objects.create(ticket=ticket, level=level, due_at=due_at, raised_at=now))
+        new_events.append(
+            SlaEvent.objects.create(ticket=ticket, level=level, due_at=due_at, raised_at=now)
+        )
         if level == SlaEvent.Level.BREACH:
             ticket.escalation_level = max(ticket.escalation_level, Ticket.Escalation.SHIFT_LEAD)
         elif level == SlaEvent.Level.ESCALATE_HEAD:

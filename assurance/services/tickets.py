@@ -184,9 +184,7 @@ def ticket_create(
 
 def _locked(ticket_id: int) -> Ticket:
     return (
-        Ticket.objects.select_for_update()
-        .select_related("fault_class__calendar")
-        .get(pk=ticket_id)
+        Ticket.objects.select_for_update().select_related("fault_class__calendar").get(pk=ticket_id)
     )
 
 
@@ -361,7 +359,9 @@ def tickets_close_quiet(*, now: dt.datetime | None = None) -> int:
     )
     for ticket_id in ids:
         with transaction.atomic():
-            _transition(ticket_id, by=None, method="close", reason=_("企业未反馈，静默期满自动关闭"))
+            _transition(
+                ticket_id, by=None, method="close", reason=_("企业未反馈，静默期满自动关闭")
+            )
     return len(ids)
 
 
@@ -447,7 +447,9 @@ def ticket_attachment_add(
         raise ValidationError(_("请上传文件或填写链接"))
     size = getattr(file, "size", None)
     if size is not None and size > settings.ASSURANCE_ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": _("附件不能超过 %d MB") % (settings.ASSURANCE_ATTACHMENT_MAX_BYTES // 2**20)})
+        raise ValidationError(
+            {"file": _("附件不能超过 %d MB") % (settings.ASSURANCE_ATTACHMENT_MAX_BYTES // 2**20)}
+        )
     attachment = TicketAttachment(
         ticket_id=ticket_id,
         file=file,
@@ -487,3 +489,14 @@ def ticket_raise_from_alarm(*, ismg_host: str, ismg_port: int, text: str) -> Tic
         ismg_link=link,
         reporter_name=_("链路告警"),
     )
+
+
+@transaction.atomic
+def ticket_delete(*, ticket_id: int, by: User | None) -> None:
+    """Delete a ticket entered by mistake: only while acknowledged and nobody has taken it."""
+    ticket = _locked(ticket_id)
+    if ticket.state != Ticket.State.ACKNOWLEDGED or ticket.owner_id is not None:
+        raise ValidationError(_("只能删除尚未受理的工单；其他工单请撤销"), code="conflict")
+    _events().publish(ticket, "TroubleTicketDeleteEvent")
+    state_change_record(obj=ticket, before=ticket.state, by=by, reason=_("删除"))
+    ticket.delete()

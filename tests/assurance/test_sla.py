@@ -159,7 +159,9 @@ def test_escalation_reaches_the_head_at_one_and_a_half_times_the_target(
 
 
 def test_breach_notifies_owner_and_shift_lead_by_email_and_sms(clock, subscription, noc):
-    EscalationContact.objects.create(level=1, name="值班长", email="lead@op.example.cn", mobile="13900000001")
+    EscalationContact.objects.create(
+        level=1, name="值班长", email="lead@op.example.cn", mobile="13900000001"
+    )
     ticket = open_ticket(by=noc, subscription=subscription, fault_class="local_line")
     services.ticket_claim(ticket_id=ticket.pk, by=noc)
     clock.advance(hours=6)
@@ -203,7 +205,11 @@ def test_resolution_stops_the_clock_and_rejection_runs_it_again(clock, subscript
 def test_business_calendar_clock(clock, subscription, noc):
     calendar = BusinessCalendar.objects.create(name="工作日")
     FaultClass.objects.create(
-        code="office", name="办公时间故障", repair_hours=4, calendar=calendar, pause_states=["pending"]
+        code="office",
+        name="办公时间故障",
+        repair_hours=4,
+        calendar=calendar,
+        pause_states=["pending"],
     )
     # 2026-11-25 is a Wednesday, the clock reads 10:00 local.
     ticket = open_ticket(by=noc, subscription=subscription, fault_class="office")
@@ -212,7 +218,7 @@ def test_business_calendar_clock(clock, subscription, noc):
     late = open_ticket(by=noc, subscription=subscription, fault_class="office")
     assert late.sla_deadline == late.reported_at + 19 * H  # Thursday 12:00
     services.sla_check_due()
-    assert levels(ticket) == [50, 80, 100]
+    assert levels(ticket) == [50, 80, 100, 150]  # 7 working hours used of 4
 
 
 def test_a_fault_inside_an_announced_maintenance_window_is_excluded(clock, subscription, noc):
