@@ -30,8 +30,15 @@ def _dash(value) -> str:
 
 
 def _summary_rows(report: SlaReport) -> list[list]:
-    header = [_("企业"), _("工单数"), _("已解决"), _("修复时长中位数（小时）"),
-              _("修复时长 P90（小时）"), _("超时"), _("不计入考核")]  # fmt: skip
+    header = [
+        _("企业"),
+        _("工单数"),
+        _("已解决"),
+        _("修复时长中位数（小时）"),
+        _("修复时长 P90（小时）"),
+        _("超时"),
+        _("不计入考核"),
+    ]
     rows = [header]
     for row in [*report.rows, report.overall]:
         rows.append(
@@ -43,7 +50,7 @@ def _summary_rows(report: SlaReport) -> list[list]:
                 row.p90_hours,
                 row.breaches,
                 row.excluded,
-            ]  # fmt: skip
+            ]
         )
     return rows
 
@@ -58,7 +65,7 @@ def _breach_rows(report: SlaReport) -> list[list]:
                 item["fault_class"],
                 _local(item["deadline"]),
                 item["reason"],
-            ]  # fmt: skip
+            ]
         )
     return rows
 

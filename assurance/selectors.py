@@ -297,3 +297,15 @@ def sla_report(year: int, month: int, *, enterprise_id: int | None = None) -> Sl
         exclusions=exclusions,
         emergencies=emergencies,
     )
+
+
+def open_tickets_with_clocks(enterprise_id: int, *, limit: int = 5) -> list[tuple]:
+    """An enterprise's unfinished tickets (resolved ones awaiting its answer included),
+    most urgent first, each with its clock (for the portal dashboard)."""
+    now = clock.now()
+    tickets = (
+        tickets_of_enterprise(enterprise_id)
+        .filter(state__in=[*Ticket.OPEN_STATES, Ticket.State.RESOLVED])
+        .order_by(F("sla_deadline").asc(nulls_last=True), "reported_at")[:limit]
+    )
+    return [(t, ticket_clock(t, now=now)) for t in tickets]
