@@ -531,7 +531,16 @@ class NotificationInline(admin.TabularInline):
     model = Notification
     extra = 0
     can_delete = False
-    fields = ("sent_at", "topic", "enterprise", "channel", "recipient", "status", "batch_id")
+    fields = (
+        "sent_at",
+        "topic",
+        "enterprise",
+        "channel",
+        "recipient",
+        "status",
+        "batch_id",
+        "detail",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -602,8 +611,23 @@ class MaintenanceWindowAdmin(TransitionAdminMixin, admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("sent_at", "topic", "channel", "enterprise", "recipient", "status", "batch_id")
+    list_display = (
+        "sent_at",
+        "topic",
+        "channel",
+        "enterprise",
+        "recipient",
+        "status",
+        "batch_id",
+        "detail",
+    )
     list_filter = ("channel", "status", "topic")
+    actions = ("refresh_delivery",)
+
+    @admin.action(description=_("刷新短信送达情况"))
+    def refresh_delivery(self, request, queryset):
+        changed = services.notification_delivery_refresh()
+        messages.success(request, _("已更新 %(n)s 条") % {"n": changed})
 
 
 @admin.register(SlaEvent)

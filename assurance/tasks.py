@@ -41,3 +41,11 @@ def ticket_resolved_notify_task(ticket_id: int) -> None:
     from .services.notify import ticket_resolved_notify
 
     ticket_resolved_notify(ticket_id=ticket_id)
+
+
+@shared_task
+def notification_delivery_refresh_task() -> int:
+    """Periodic: follow the delivery of SMS notices sent through smsgw."""
+    from .services.notify import notification_delivery_refresh
+
+    return notification_delivery_refresh()

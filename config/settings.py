@@ -320,5 +320,9 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "assurance.tasks.tickets_close_quiet_task",
             "schedule": 900.0,
         },
+        "assurance-notice-delivery": {
+            "task": "assurance.tasks.notification_delivery_refresh_task",
+            "schedule": 120.0,
+        },
     }
 )

@@ -10,7 +10,7 @@ from .maintenance import (
     maintenance_create,
     maintenance_notify,
 )
-from .notify import enterprise_notify, sla_event_notify, sms_send
+from .notify import enterprise_notify, notification_delivery_refresh, sla_event_notify, sms_send
 from .sla import sla_check_due, sla_raise_due, sla_recompute
 from .tickets import (
     fault_class_for,
@@ -44,6 +44,7 @@ __all__ = [
     "maintenance_complete",
     "maintenance_create",
     "maintenance_notify",
+    "notification_delivery_refresh",
     "sla_check_due",
     "sla_event_notify",
     "sla_raise_due",

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from core.phone import mask_mobile
 from customers.models import Contact, Enterprise
+from smsgw.selectors import notice_batch_status
+from smsgw.services import SendRefused, operator_notice_send
 
 from ..models import EscalationContact, MaintenanceWindow, Notification, SlaEvent, Ticket
 
@@ -28,12 +30,43 @@ def _mask_email(address: str) -> str:
 def sms_send(
     *, enterprise_id: int | None, text: str, topic: str, phone_numbers: list[str]
 ) -> tuple[str, str, str]:
-    """Send one SMS notice through smsgw; returns (Notification.Status, batch id, detail).
+    """Send one SMS notice through smsgw's operator notices (the simulator in development);
+    returns (Notification.Status, batch id, detail). The delivery is followed later by
+    `notification_delivery_refresh`. smsgw files notices under an enterprise, so a notice
+    about no enterprise (a link alarm) goes by e-mail only."""
+    if enterprise_id is None:
+        return Notification.Status.SKIPPED, "", _("短信运营通知须关联集团客户，仅发送邮件")
+    try:
+        batch = operator_notice_send(
+            enterprise_id=enterprise_id, text=text, topic=topic, phone_numbers=phone_numbers
+        )
+    except SendRefused as exc:
+        return Notification.Status.FAILED, "", "; ".join(exc.messages)[:300]
+    return Notification.Status.QUEUED, str(batch.pk), ""
 
-    smsgw's operator notice service (`operator_notice_send`) is not yet on this branch:
-    until it is merged the SMS is recorded as not sent, with the reason.
-    """
-    return Notification.Status.SKIPPED, "", _("短信通道（smsgw 运营通知）尚未接入")
+
+def notification_delivery_refresh() -> int:
+    """Update the SMS notifications still in flight from smsgw's delivery reports;
+    returns how many changed."""
+    changed = 0
+    pending = Notification.objects.filter(
+        channel=Notification.Channel.SMS, status=Notification.Status.QUEUED
+    ).exclude(batch_id="")
+    for notification in pending:
+        status = notice_batch_status(int(notification.batch_id))
+        detail = _("送达 %(delivered)s / %(total)s，失败 %(failed)s") % status
+        new_status = notification.status
+        if status["done"]:
+            new_status = (
+                Notification.Status.DELIVERED
+                if status["failed"] == 0
+                else Notification.Status.FAILED
+            )
+        if (new_status, detail) != (notification.status, notification.detail):
+            notification.status, notification.detail = new_status, detail[:300]
+            notification.save(update_fields=["status", "detail"])
+            changed += 1
+    return changed
 
 
 def email_send(*, to: list[str], subject: str, body: str) -> tuple[str, str]:
