@@ -308,3 +308,21 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Assurance (issue 7): a resolved ticket the enterprise does not answer closes after the
+# quiet period; attachments are limited in size.
+ASSURANCE_RESOLVED_QUIET_HOURS = env_int("ASSURANCE_RESOLVED_QUIET_HOURS", 72)
+ASSURANCE_ATTACHMENT_MAX_BYTES = env_int("ASSURANCE_ATTACHMENT_MAX_BYTES", 10 * 2**20)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "assurance-sla-check": {"task": "assurance.tasks.sla_check_task", "schedule": 60.0},
+        "assurance-close-quiet-tickets": {
+            "task": "assurance.tasks.tickets_close_quiet_task",
+            "schedule": 900.0,
+        },
+        "assurance-notice-delivery": {
+            "task": "assurance.tasks.notification_delivery_refresh_task",
+            "schedule": 120.0,
+        },
+    }
+)

@@ -140,3 +140,56 @@ class EnterpriseUserForm(forms.Form):
 
     def clean_role(self):
         return Role(self.cleaned_data["role"])
+
+
+TICKET_TYPES = [
+    ("connectivity", _("无法连接（链路中断、登录失败）")),
+    ("delivery", _("发送失败或状态报告异常")),
+    ("mo", _("收不到上行回复")),
+    ("performance", _("发送缓慢、速率不足")),
+    ("other", _("其他问题")),
+]
+TICKET_SEVERITIES = [
+    ("critical", _("紧急：业务完全中断")),
+    ("major", _("严重：部分业务受影响")),
+    ("minor", _("一般：个别现象")),
+]
+
+
+class TicketForm(forms.Form):
+    """A fault report from the portal: which service, what happens, how bad."""
+
+    subscription = forms.ChoiceField(label=_("受影响的服务代码"))
+    ticket_type = forms.ChoiceField(label=_("故障现象"), choices=TICKET_TYPES)
+    severity = forms.ChoiceField(label=_("影响程度"), choices=TICKET_SEVERITIES)
+    name = forms.CharField(label=_("标题"), max_length=100)
+    description = forms.CharField(
+        label=_("详细描述"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=4000,
+        help_text=_("请说明开始时间、现象、已做的检查；请勿填写短信内容或客户号码。"),
+    )
+    contact = forms.CharField(label=_("联系电话"), max_length=30, required=False)
+    attachment = forms.FileField(label=_("附件（截图、日志）"), required=False)
+
+    def __init__(self, *args, subscriptions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].choices = [
+            (str(s.pk), f"{s.service_code.code}（{s.get_state_display()}）") for s in subscriptions
+        ]
+
+
+class TicketNoteForm(forms.Form):
+    """A note from the enterprise (always visible to both sides)."""
+
+    text = forms.CharField(
+        label=_("补充说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class TicketRejectForm(forms.Form):
+    """Why the enterprise does not accept the resolution."""
+
+    reason = forms.CharField(
+        label=_("故障仍然存在的情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, dashboard, recipients, signatures, subscriptions, users
+from .views import auth, dashboard, recipients, signatures, subscriptions, tickets, users
 
 app_name = "portal"
 
@@ -42,6 +42,12 @@ urlpatterns = [
         subscriptions.ChangeRequestView.as_view(),
         name="change_request",
     ),
+    path("tickets/", tickets.TicketListView.as_view(), name="tickets"),
+    path("tickets/new/", tickets.TicketCreateView.as_view(), name="ticket_create"),
+    path("tickets/<int:pk>/", tickets.TicketDetailView.as_view(), name="ticket_detail"),
+    path("tickets/<int:pk>/note/", tickets.TicketNoteView.as_view(), name="ticket_note"),
+    path("tickets/<int:pk>/accept/", tickets.TicketAcceptView.as_view(), name="ticket_accept"),
+    path("tickets/<int:pk>/reject/", tickets.TicketRejectView.as_view(), name="ticket_reject"),
     path("users/", users.UserListView.as_view(), name="users"),
     path("users/<int:pk>/deactivate/", users.UserDeactivateView.as_view(), name="user_deactivate"),
 ]

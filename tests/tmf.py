@@ -21,10 +21,12 @@ SPEC_FILES = {
     "TMF620": ("TMF620-ProductCatalog-v4.0.0.swagger.json", "product_lifecycle/api"),
     "TMF629": ("TMF629-Customer-v4.0.0.swagger.json", "customers/api"),
     "TMF622": ("TMF622-ProductOrder-v4.0.0.swagger.json", "fulfillment/api"),
+    "TMF621": ("TMF621-TroubleTicket-v4.0.0.swagger.json", "assurance/api"),
 }
 CATALOG = "/tmf-api/productCatalogManagement/v4"
 CUSTOMER = "/tmf-api/customerManagement/v4"
 ORDERING = "/tmf-api/productOrderingManagement/v4"
+TROUBLE = "/tmf-api/troubleTicket/v4"
 
 
 def issue_token(user, role, *, enterprise=None, name="测试集成") -> str:

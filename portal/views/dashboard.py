@@ -2,6 +2,7 @@
 
 from django.views.generic import TemplateView
 
+from assurance.selectors import open_tickets_with_clocks
 from portal.access import PortalMixin
 from portal.selectors import dashboard_summary
 
@@ -12,4 +13,5 @@ class DashboardView(PortalMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(dashboard_summary(self.enterprise))
+        context["open_tickets"] = open_tickets_with_clocks(self.enterprise.pk)
         return context

@@ -133,8 +133,8 @@ def test_no_operation_answers_with_a_server_error(superuser_token, wsgi_keeps_th
         operations += 1
         for mode, examples in EXAMPLES.items():
             fuzz(operation, mode, examples, headers, failures)
-    # 7 resources × 5 operations, cancelProductOrder 3, 3 hubs × 2
-    assert operations == 44
+    # 8 resources × 5 operations, cancelProductOrder 3, 4 hubs × 2
+    assert operations == 51
     assert not failures, "\n".join(failures[:10])
     # The API still answers sensibly after the fuzzing.
     assert TmfClient(superuser_token).get(f"{CATALOG}/productOffering").status_code == 200
