@@ -1,0 +1,5 @@
+"""Demo data for billing (filled in below)."""
+
+
+def seed() -> list[str]:
+    return []
