@@ -8,18 +8,21 @@ from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 
 from core.phone import mask_mobile
+from smsgw.services import SendRefused, operator_notice_send
 
 logger = logging.getLogger(__name__)
 
 
 def _sms(enterprise, phone: str, text: str, topic: str) -> str:
-    """Send an operator notice by SMS; '' when smsgw cannot send notices yet."""
+    """Send an operator notice by SMS through smsgw; the refusal's reason when it cannot."""
     try:
-        from smsgw.services import operator_notice_send
-    except ImportError:
-        return ""
-    operator_notice_send(enterprise_id=enterprise.pk, text=text, topic=topic, phone_numbers=[phone])
-    return _("短信已发送至 %(p)s") % {"p": mask_mobile(phone)}
+        operator_notice_send(
+            enterprise_id=enterprise.pk, text=text, topic=topic, phone_numbers=[phone]
+        )
+    except SendRefused as exc:
+        logger.warning("billing reminder SMS refused for enterprise %s", enterprise.pk)
+        return _("短信未发送（%(r)s）") % {"r": "; ".join(exc.messages)}
+    return _("短信已提交至 %(p)s") % {"p": mask_mobile(phone)}
 
 
 def remind(enterprise, contact, text: str, topic: str, *, email: bool = False) -> str:
@@ -28,8 +31,7 @@ def remind(enterprise, contact, text: str, topic: str, *, email: bool = False) -
         return _("无账务联系人，未发送提醒")
     outcomes = []
     if contact.mobile:
-        sent = _sms(enterprise, contact.mobile, text, f"billing:{topic}")
-        outcomes.append(sent or _("短信已登记待发至 %(p)s") % {"p": mask_mobile(contact.mobile)})
+        outcomes.append(_sms(enterprise, contact.mobile, text, f"billing:{topic}"))
     if email and contact.email:
         send_mail(
             subject=_("集团短信业务缴费提醒"),

@@ -1,7 +1,8 @@
-"""The one place billing learns how many messages a subscription sent (from smsgw).
+"""The one place billing learns how many messages a subscription sent (smsgw's counters).
 
 Each billed segment counts as one message (a long message split into three segments is
-three messages), as the invoice says. Periods are half-open: start <= day < end.
+three messages), as the invoice says: `DailyUsage.submitted_segments`, the segments the
+ISMG accepted. Periods are half-open: start <= day < end (Asia/Shanghai days).
 """
 
 import datetime as dt
@@ -9,32 +10,26 @@ from collections.abc import Iterable
 
 from django.db.models import Sum
 
+from smsgw import selectors as smsgw_selectors
+from smsgw.models import DailyUsage
+
 
 def billable_segments(*, subscription_id: int, start: dt.date, end: dt.date) -> int:
-    """Billable (submitted) segments of one subscription in [start, end)."""
-    return billable_segments_by_subscription([subscription_id], start, end).get(subscription_id, 0)
+    """Billable segments of one subscription in [start, end) (smsgw's selector)."""
+    return smsgw_selectors.billable_segments(subscription_id=subscription_id, start=start, end=end)
 
 
 def billable_segments_by_subscription(
     subscription_ids: Iterable[int], start: dt.date, end: dt.date
 ) -> dict[int, int]:
-    """Billable segments per subscription in [start, end), in one query (billing runs)."""
-    model = _daily_usage_model()
+    """Billable segments per subscription in [start, end) in one query (billing runs);
+    the same count as `smsgw.selectors.billable_segments`, grouped."""
     ids = list(subscription_ids)
-    if model is None or not ids:
+    if not ids:
         return {}
     rows = (
-        model.objects.filter(subscription_id__in=ids, day__gte=start, day__lt=end)
+        DailyUsage.objects.filter(subscription_id__in=ids, day__gte=start, day__lt=end)
         .values("subscription_id")
         .annotate(total=Sum("submitted_segments"))
     )
     return {row["subscription_id"]: int(row["total"] or 0) for row in rows}
-
-
-def _daily_usage_model():
-    """smsgw's DailyUsage, or None while smsgw has no usage counters yet."""
-    try:
-        from smsgw.models import DailyUsage
-    except ImportError:
-        return None
-    return DailyUsage
