@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -472,6 +472,9 @@ def invoice_issue(*, invoice_id: int, by: User | None) -> Invoice:
     invoice.save()
     state_change_record(obj=invoice, before=before, by=by, reason=_("出账"))
     _apply_credit(invoice)
+    if invoice.state == Invoice.State.ISSUED and invoice.outstanding <= 0:
+        invoice.settle(on=today)  # nothing to pay (e.g. a final bill that is all refund)
+        invoice.save()
     _publish(invoice, "CustomerBillCreateEvent")
     from .tasks import invoice_pdf_render_task
 
@@ -926,19 +929,21 @@ def subscription_terminated(subscription: Subscription, by: User | None = None) 
         ]
         _save_new(new_refunds)
         unbilled = account.charges.filter(invoice__isnull=True, subscription=subscription)
-        if not unbilled.exists():
+        last_end = unbilled.aggregate(m=Max("period_end"))["m"]
+        if last_end is None:
             return None
         invoice = invoice_build(
             account=account,
             kind=Invoice.Kind.FINAL,
             period_start=month,
-            period_end=rating.next_month(month),
+            period_end=max(last_end, rating.next_month(month)),
             due_on=today + dt.timedelta(days=15),
             subscription_ids=[subscription.pk],
             by=by,
         )
         if invoice is not None and invoice.total < 0:
-            # A refund larger than the charges: the difference is credit, the bill is settled.
+            # A refund larger than the charges: the difference pays open invoices first,
+            # the rest stays as credit on the account.
             _payment_create(
                 account=account,
                 method=Payment.Method.CREDIT_NOTE,
@@ -946,7 +951,6 @@ def subscription_terminated(subscription: Subscription, by: User | None = None) 
                 on=today,
                 reference=invoice.number,
                 by=by,
-                allocate=False,
             )
         return invoice
 
