@@ -35,6 +35,7 @@ class BillingConfig(AppConfig):
             "billing.change_billingaccount",
             "billing.change_invoice",
             "billing.add_payment",
+            "billing.add_billingrequest",
             "billing.change_payment",
             "billing.add_creditnote",
             "billing.issue_invoice",

@@ -20,6 +20,7 @@ REFERENCE = REPO.parent / "shared" / "reference" / "tmf"
 SPEC_FILES = {
     "TMF620": ("TMF620-ProductCatalog-v4.0.0.swagger.json", "product_lifecycle/api"),
     "TMF629": ("TMF629-Customer-v4.0.0.swagger.json", "customers/api"),
+    "TMF678": ("TMF678-CustomerBill-v4.0.0.swagger.json", "billing/api"),
 }
 CATALOG = "/tmf-api/productCatalogManagement/v4"
 CUSTOMER = "/tmf-api/customerManagement/v4"
