@@ -33,7 +33,7 @@ def test_concurrent_issuing_leaves_no_gap_and_no_duplicate(clock, manager):
     start = threading.Barrier(len(drafts), timeout=30)
     errors = []
 
-    class Rollback(Exception):
+    class RollbackError(Exception):
         pass
 
     def issue(draft, fail):
@@ -42,8 +42,8 @@ def test_concurrent_issuing_leaves_no_gap_and_no_duplicate(clock, manager):
             with transaction.atomic():
                 services.invoice_issue(invoice_id=draft.pk, by=None)
                 if fail:
-                    raise Rollback
-        except Rollback:
+                    raise RollbackError
+        except RollbackError:
             pass
         except Exception as exc:
             errors.append(exc)
