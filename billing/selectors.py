@@ -106,14 +106,20 @@ def ageing(queryset: QuerySet[Invoice] | None = None, *, today: dt.date | None =
         row[bucket] += amount
         row["total"] += amount
     grand = sum(totals.values(), ZERO)
-    chart = [
-        {
-            "label": key,
-            "amount": value,
-            "percent": int(value * 100 / grand) if grand else 0,
-        }
-        for key, value in totals.items()
-    ]
+    chart = []
+    for index, (key, value) in enumerate(totals.items()):
+        percent = int(value * 100 / grand) if grand else 0
+        chart.append(
+            {
+                "label": key,
+                "amount": value,
+                "percent": percent,
+                "y": 10 + index * 36,
+                "width": max(1, percent * 4) if value else 0,
+            }
+        )
+    for row in rows.values():
+        row["cells"] = [row[key] for key in totals]
     return {
         "today": today,
         "totals": totals,
