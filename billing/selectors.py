@@ -26,16 +26,13 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
 
 
 def invoices_of_enterprise(enterprise_id: int) -> QuerySet[Invoice]:
-    """Invoices an enterprise pays or is billed on (its own account, or its parent's
-    invoices carrying its lines); drafts are internal."""
+    """Invoices an enterprise pays (its own account's; a branch billed to its parent sees
+    its charges on the parent's invoices only through the parent). Drafts and void
+    invoices are internal."""
     return (
-        Invoice.objects.filter(
-            Q(account__enterprise_id=enterprise_id)
-            | Q(lines__subscription__enterprise_id=enterprise_id)
-        )
-        .exclude(state=Invoice.State.DRAFT)
+        Invoice.objects.filter(account__enterprise_id=enterprise_id)
+        .exclude(state__in=[Invoice.State.DRAFT, Invoice.State.VOID])
         .select_related("account__enterprise")
-        .distinct()
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, dashboard, recipients, signatures, subscriptions, users
+from .views import auth, dashboard, invoices, recipients, signatures, subscriptions, users
 
 app_name = "portal"
 
@@ -41,6 +41,14 @@ urlpatterns = [
         "services/<int:pk>/change/",
         subscriptions.ChangeRequestView.as_view(),
         name="change_request",
+    ),
+    path("invoices/", invoices.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/dispute/",
+        invoices.InvoiceDisputeView.as_view(),
+        name="invoice_dispute",
     ),
     path("users/", users.UserListView.as_view(), name="users"),
     path("users/<int:pk>/deactivate/", users.UserDeactivateView.as_view(), name="user_deactivate"),

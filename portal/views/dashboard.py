@@ -2,6 +2,7 @@
 
 from django.views.generic import TemplateView
 
+from billing.selectors import enterprise_statement
 from portal.access import PortalMixin
 from portal.selectors import dashboard_summary
 
@@ -12,4 +13,5 @@ class DashboardView(PortalMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(dashboard_summary(self.enterprise))
+        context["statement"] = enterprise_statement(self.enterprise.pk)
         return context
