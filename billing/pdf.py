@@ -49,6 +49,8 @@ def _p(text, style) -> Paragraph:
 def _grid(data, widths, header=True):
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1 if header else 0)
     style = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
@@ -115,14 +117,16 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     ]
     for line in invoice.lines.order_by("period_start", "subscription_id", "kind", "id"):
         quantity = line.quantity.quantize(Decimal("0.0001")).normalize()
+        # Plain strings are far cheaper to lay out than Paragraphs; only long text wraps.
+        text = line.description
         lines.append(
             [
-                _p(line.description, small),
-                _p(f"{quantity:f}", small),
-                _p(f"{line.unit_price}", small),
-                _p(f"{(line.tax_rate * 100).normalize():f}%", small),
-                _p(f"{line.tax_amount}", small),
-                _p(f"{line.amount}", small),
+                _p(text, small) if len(text) > 34 else text,
+                f"{quantity:f}",
+                f"{line.unit_price}",
+                f"{(line.tax_rate * 100).normalize():f}%",
+                f"{line.tax_amount}",
+                f"{line.amount}",
             ]
         )
     totals = [

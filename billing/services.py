@@ -259,27 +259,36 @@ def _subscriptions_of(enterprise_ids, start: dt.date, end: dt.date):
     )
 
 
-def overage_rate_subscriptions(subscriptions, months: list[dt.date], *, today: dt.date):
-    """Rate the overage of closed `months` for `subscriptions` (skipping open months)."""
-    rated = []
+def overage_unsaved(
+    subscriptions, months: list[dt.date], *, today: dt.date, account: BillingAccount | None = None
+) -> list[Charge]:
+    """Unsaved overage charges of the closed `months` for `subscriptions` (open months are
+    skipped), reading their usage in one query; `account` when all pay to one account."""
+    closed = [m for m in months if rating.next_month(m) <= today]
     subscriptions = list(subscriptions)
+    if not closed or not subscriptions:
+        return []
+    used = usage.billable_segments_by_month(
+        [s.pk for s in subscriptions], closed[0], rating.next_month(closed[-1])
+    )
     accounts: dict[int, BillingAccount] = {}
-    for month in months:
-        if rating.next_month(month) > today:
-            continue
-        used = usage.billable_segments_by_subscription(
-            [s.pk for s in subscriptions], month, rating.next_month(month)
-        )
-        batch = []
-        for subscription in subscriptions:
-            account = accounts.get(subscription.enterprise_id)
-            if account is None:
-                account = accounts[subscription.enterprise_id] = payer_account(
-                    subscription.enterprise
-                )
-            batch += overage_charges(subscription, account, month, used.get(subscription.pk, 0))
-        rated += _save_new(batch)
-    return rated
+    batch = []
+    for subscription in subscriptions:
+        payer = account or accounts.get(subscription.enterprise_id)
+        if payer is None:
+            payer = accounts[subscription.enterprise_id] = payer_account(subscription.enterprise)
+        for month in closed:
+            batch += overage_charges(
+                subscription, payer, month, used.get((subscription.pk, month), 0)
+            )
+    return batch
+
+
+def overage_rate_subscriptions(
+    subscriptions, months: list[dt.date], *, today: dt.date, account: BillingAccount | None = None
+):
+    """Rate and save the overage of the closed `months` (see `overage_unsaved`)."""
+    return _save_new(overage_unsaved(subscriptions, months, today=today, account=account))
 
 
 @transaction.atomic
@@ -409,8 +418,12 @@ def _publish(invoice: Invoice, event_type: str) -> None:
 
 
 def _totals(invoice: Invoice) -> None:
-    agg = invoice.lines.aggregate(total=Sum("amount"), tax=Sum("tax_amount"))
-    late = invoice.lines.filter(kind=Charge.Kind.LATE_FEE).aggregate(s=Sum("amount"))["s"]
+    agg = invoice.lines.aggregate(
+        total=Sum("amount"),
+        tax=Sum("tax_amount"),
+        late=Sum("amount", filter=Q(kind=Charge.Kind.LATE_FEE)),
+    )
+    late = agg["late"]
     total = agg["total"] or ZERO
     tax = agg["tax"] or ZERO
     if not settings.BILLING_PRICES_INCLUDE_TAX:
@@ -771,9 +784,9 @@ def bill_account_for_quarter(
         charges = []
         for subscription in subscriptions:
             charges += recurring_charges(subscription, account, months)
-        _save_new(charges)
         # Overage of closed months not rated yet (the monthly job may not have run).
-        overage_rate_subscriptions(subscriptions, months, today=today)
+        charges += overage_unsaved(subscriptions, months, today=today, account=account)
+        _save_new(charges)
         return invoice_build(
             account=account,
             kind=Invoice.Kind.QUARTERLY,
