@@ -326,3 +326,39 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Billing (issue 8): tax, advance invoicing (第10条), late fee and dunning (第14条), and the
+# operator's details printed on invoices. Amounts are tax-inclusive unless told otherwise.
+BILLING_TAX_RATE = env_str("BILLING_TAX_RATE", "0.06")  # VAT on value-added telecom services
+BILLING_PRICES_INCLUDE_TAX = env_bool("BILLING_PRICES_INCLUDE_TAX", True)
+BILLING_LEAD_DAYS = env_int("BILLING_LEAD_DAYS", 15)  # quarterly invoice issued this early
+BILLING_LATE_FEE_RATE = env_str("BILLING_LATE_FEE_RATE", "0.003")  # per day, 第14条第1款
+BILLING_ALLOCATE_PRINCIPAL_FIRST = env_bool("BILLING_ALLOCATE_PRINCIPAL_FIRST", True)
+# Dunning steps, in days relative to the due date (negative: before it).
+BILLING_REMINDER_BEFORE_DAYS = env_int("BILLING_REMINDER_BEFORE_DAYS", 3)
+BILLING_REMINDER_AFTER_DAYS = env_int("BILLING_REMINDER_AFTER_DAYS", 3)
+BILLING_WRITTEN_DEMAND_DAYS = env_int("BILLING_WRITTEN_DEMAND_DAYS", 15)
+BILLING_SUSPENSION_DAYS = env_int("BILLING_SUSPENSION_DAYS", 20)
+BILLING_GOOD_CREDIT_GRACE_DAYS = env_int("BILLING_GOOD_CREDIT_GRACE_DAYS", 10)
+BILLING_TERMINATION_DAYS = env_int("BILLING_TERMINATION_DAYS", 30)
+BILLING_DEMAND_RESPONSE_DAYS = env_int("BILLING_DEMAND_RESPONSE_DAYS", 15)
+BILLING_OPERATOR_TAX_ID = env_str("BILLING_OPERATOR_TAX_ID", "914101007507890123")
+BILLING_OPERATOR_ADDRESS = env_str("BILLING_OPERATOR_ADDRESS", "郑州市金水区花园路 1 号")
+BILLING_OPERATOR_BANK = env_str("BILLING_OPERATOR_BANK", "中国工商银行郑州花园路支行")
+BILLING_OPERATOR_ACCOUNT = env_str("BILLING_OPERATOR_ACCOUNT", "1702 0201 0900 0123 456")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "billing-rate-last-month-overage": {
+            "task": "billing.tasks.overage_rate_month_task",
+            "schedule": crontab(day_of_month=1, hour=3, minute=0),
+        },
+        "billing-quarterly-run": {
+            "task": "billing.tasks.quarterly_run_due_task",
+            "schedule": crontab(hour=4, minute=0),
+        },
+        "billing-dunning-daily": {
+            "task": "billing.tasks.dunning_daily_task",
+            "schedule": crontab(hour=9, minute=0),
+        },
+    }
+)

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from .views import auth, dashboard, recipients, signatures, subscriptions, tickets, users
+from .views import (
+    auth,
+    dashboard,
+    invoices,
+    recipients,
+    signatures,
+    subscriptions,
+    tickets,
+    users,
+)
 
 app_name = "portal"
 
@@ -48,6 +57,14 @@ urlpatterns = [
     path("tickets/<int:pk>/note/", tickets.TicketNoteView.as_view(), name="ticket_note"),
     path("tickets/<int:pk>/accept/", tickets.TicketAcceptView.as_view(), name="ticket_accept"),
     path("tickets/<int:pk>/reject/", tickets.TicketRejectView.as_view(), name="ticket_reject"),
+    path("invoices/", invoices.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/dispute/",
+        invoices.InvoiceDisputeView.as_view(),
+        name="invoice_dispute",
+    ),
     path("users/", users.UserListView.as_view(), name="users"),
     path("users/<int:pk>/deactivate/", users.UserDeactivateView.as_view(), name="user_deactivate"),
 ]

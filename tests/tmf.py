@@ -22,6 +22,7 @@ SPEC_FILES = {
     "TMF629": ("TMF629-Customer-v4.0.0.swagger.json", "customers/api"),
     "TMF622": ("TMF622-ProductOrder-v4.0.0.swagger.json", "fulfillment/api"),
     "TMF621": ("TMF621-TroubleTicket-v4.0.0.swagger.json", "assurance/api"),
+    "TMF678": ("TMF678-CustomerBill-v4.0.0.swagger.json", "billing/api"),
 }
 CATALOG = "/tmf-api/productCatalogManagement/v4"
 CUSTOMER = "/tmf-api/customerManagement/v4"

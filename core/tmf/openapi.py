@@ -84,9 +84,13 @@ def document_resource(viewset, *, resource: str) -> None:
             description="Actual number of items returned in the response body",
         ),
     ]
-    body = spec.ref(f"{tmf_type}_Create")
+    # Read-only resources (TMF678 customerBill, appliedCustomerBillingRate) have no _Create.
+    create_name = f"{tmf_type}_Create"
+    if create_name not in spec.definitions:
+        create_name = tmf_type
+    body = spec.ref(create_name)
     update_name = f"{tmf_type}_Update"
-    patch_body = spec.ref(update_name if update_name in spec.definitions else f"{tmf_type}_Create")
+    patch_body = spec.ref(update_name if update_name in spec.definitions else create_name)
     extend_schema_view(
         list=extend_schema(
             operation_id=f"list{tmf_type}",

@@ -3,6 +3,7 @@
 from django.views.generic import TemplateView
 
 from assurance.selectors import open_tickets_with_clocks
+from billing.selectors import enterprise_statement
 from portal.access import PortalMixin
 from portal.selectors import dashboard_summary
 
@@ -14,4 +15,5 @@ class DashboardView(PortalMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(dashboard_summary(self.enterprise))
         context["open_tickets"] = open_tickets_with_clocks(self.enterprise.pk)
+        context["statement"] = enterprise_statement(self.enterprise.pk)
         return context
