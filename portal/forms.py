@@ -140,3 +140,45 @@ class EnterpriseUserForm(forms.Form):
 
     def clean_role(self):
         return Role(self.cleaned_data["role"])
+
+
+class ApiKeyForm(forms.Form):
+    """A new API key for one of the enterprise's users, acting in one of its roles."""
+
+    name = forms.CharField(
+        label=_("用途"), max_length=100, help_text=_("如“订单系统发送通知”，便于日后识别与吊销")
+    )
+    user = forms.ModelChoiceField(
+        label=_("代表用户"),
+        queryset=None,
+        help_text=_("接口调用以该用户的身份记录；用户停用后令牌随之失效"),
+    )
+    role = forms.ChoiceField(
+        label=_("角色"),
+        choices=[
+            (Role.ENTERPRISE_OPERATOR.value, Role.ENTERPRISE_OPERATOR.label),
+            (Role.ENTERPRISE_ADMIN.value, Role.ENTERPRISE_ADMIN.label),
+        ],
+        help_text=_("操作员令牌只能发送和查询；管理员令牌还能管理名单"),
+    )
+    expires_on = forms.DateField(
+        label=_("到期日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("留空表示长期有效；到期当日零点起失效"),
+    )
+
+    def __init__(self, *args, enterprise, **kwargs):
+        super().__init__(*args, **kwargs)
+        from core.models import User
+
+        self.fields["user"].queryset = User.objects.filter(
+            membership__enterprise=enterprise, is_active=True
+        ).order_by("username")
+
+    def expires_at(self) -> dt.datetime | None:
+        """The expiry date as the start of that day in Asia/Shanghai."""
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))

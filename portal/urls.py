@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, dashboard, recipients, signatures, subscriptions, users
+from .views import auth, dashboard, keys, recipients, signatures, subscriptions, users
 
 app_name = "portal"
 
@@ -44,4 +44,6 @@ urlpatterns = [
     ),
     path("users/", users.UserListView.as_view(), name="users"),
     path("users/<int:pk>/deactivate/", users.UserDeactivateView.as_view(), name="user_deactivate"),
+    path("keys/", keys.ApiKeyListView.as_view(), name="api_keys"),
+    path("keys/<int:pk>/revoke/", keys.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

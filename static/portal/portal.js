@@ -9,4 +9,21 @@
       event.preventDefault();
     }
   });
+
+  // Copy buttons (data-copy="<input id>") are hidden until JavaScript can make them work.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      input.select();
+      var done = function () { button.textContent = button.getAttribute("data-copied") || "✓"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done);
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
 })();

@@ -19,7 +19,7 @@ PAGES = [
     "portal:signatures",
     "portal:subscriptions",
 ]
-ADMIN_PAGES = ["portal:recipient_add", "portal:recipient_import", "portal:users"]
+ADMIN_PAGES = ["portal:recipient_add", "portal:recipient_import", "portal:users", "portal:api_keys"]
 
 
 @pytest.fixture
