@@ -3,7 +3,6 @@
 import uuid
 from pathlib import Path
 
-import tablib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from customers.resources import RegisteredRecipientResource
 from portal.access import PortalAdminMixin, PortalMixin
 from portal.forms import RecipientForm, RecipientImportForm
 from portal.selectors import recipient_groups, recipients_of
+from portal.uploads import read_dataset
 
 
 class RecipientListView(PortalMixin, ListView):
@@ -75,21 +75,6 @@ def _upload_dir() -> Path:
     return path
 
 
-def _read_dataset(path: Path) -> tablib.Dataset:
-    if path.suffix == ".xlsx":
-        return tablib.Dataset().load(path.read_bytes(), format="xlsx")
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV"))
-    return tablib.Dataset().load(text, format="csv")
-
-
 class RecipientImportView(PortalAdminMixin, FormView):
     """Upload → preview (nothing written; every bad row listed) → confirm (all or nothing).
 
@@ -112,7 +97,7 @@ class RecipientImportView(PortalAdminMixin, FormView):
         raise Http404
 
     def _import(self, path: Path, *, dry_run: bool):
-        dataset = _read_dataset(path)
+        dataset = read_dataset(path)
         result = services.recipients_import(
             dataset=dataset, enterprise=self.enterprise, by=self.request.user, dry_run=dry_run
         )
