@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .views import auth, dashboard, keys, recipients, signatures, subscriptions, users
+from .views import (
+    auth,
+    dashboard,
+    keys,
+    messages,
+    recipients,
+    send,
+    signatures,
+    subscriptions,
+    users,
+)
 
 app_name = "portal"
 
@@ -44,6 +54,19 @@ urlpatterns = [
     ),
     path("users/", users.UserListView.as_view(), name="users"),
     path("users/<int:pk>/deactivate/", users.UserDeactivateView.as_view(), name="user_deactivate"),
+    path("send/", send.SendView.as_view(), name="send"),
+    path("send/bulk/", send.BulkSendView.as_view(), name="send_bulk"),
+    path("send/<int:pk>/", send.SendProgressView.as_view(), name="send_progress"),
+    path(
+        "send/<int:pk>/progress.json",
+        send.SendProgressJsonView.as_view(),
+        name="send_progress_json",
+    ),
+    path("messages/", messages.MessageListView.as_view(), name="messages"),
+    path("messages/export/", messages.MessageExportView.as_view(), name="message_export"),
+    path("messages/<int:pk>/", messages.MessageDetailView.as_view(), name="message_detail"),
+    path("replies/", messages.ReplyListView.as_view(), name="replies"),
+    path("replies/export/", messages.ReplyExportView.as_view(), name="reply_export"),
     path("keys/", keys.ApiKeyListView.as_view(), name="api_keys"),
     path("keys/<int:pk>/revoke/", keys.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

@@ -18,6 +18,12 @@ PAGES = [
     "portal:recipient_export",
     "portal:signatures",
     "portal:subscriptions",
+    "portal:send",
+    "portal:send_bulk",
+    "portal:messages",
+    "portal:message_export",
+    "portal:replies",
+    "portal:reply_export",
 ]
 ADMIN_PAGES = ["portal:recipient_add", "portal:recipient_import", "portal:users", "portal:api_keys"]
 

@@ -27,6 +27,10 @@ MAIN_PAGES = [
     "portal:subscriptions",
     "portal:users",
     "portal:api_keys",
+    "portal:send",
+    "portal:send_bulk",
+    "portal:messages",
+    "portal:replies",
 ]
 
 
