@@ -1,5 +1,6 @@
 """Read queries the portal composes from the domain apps, always for one enterprise."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from fulfillment.models import Order, Subscription
 from fulfillment.selectors import subscriptions_of_enterprise
 from portal.uploads import read_dataset
 from smsgw.cmpp.text import split_text
+from smsgw.selectors import usage_by_day
 
 
 def dashboard_summary(enterprise: Enterprise) -> dict:
@@ -192,3 +194,49 @@ def bulk_preview(enterprise: Enterprise, path: Path) -> BulkPreview:
 def _looks_like_number(value: str) -> bool:
     digits = "".join(ch for ch in value if ch.isdigit())
     return len(digits) >= 5 and len(digits) >= len(value.replace(" ", "").replace("+", "")) - 1
+
+
+# --- dashboard ----------------------------------------------------------------------------
+
+
+def sending_summary(enterprise: Enterprise, *, today: dt.date) -> dict:
+    """This month's sent/delivered/failed segments against the package allowance, and the
+    delivery rate of each of the last 30 days (None on a day without reports).
+
+    Figures are segments (billable messages) from smsgw's daily counters; the allowance
+    is the sum of the included messages of the enterprise's live subscriptions.
+    """
+    subscriptions = list(subscriptions_of_enterprise(enterprise.pk, states=["active", "suspended"]))
+    ids = [s.pk for s in subscriptions]
+    month_start = today.replace(day=1)
+    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+    month = {"submitted": 0, "delivered": 0, "failed": 0}
+    for row in usage_by_day(subscription_ids=ids, start=month_start, end=next_month):
+        for key in month:
+            month[key] += row[key]
+    allowance = sum(s.included_messages or 0 for s in subscriptions)
+    first_day = today - dt.timedelta(days=29)
+    per_day: dict[dt.date, dict] = {}
+    for row in usage_by_day(
+        subscription_ids=ids, start=first_day, end=today + dt.timedelta(days=1)
+    ):
+        day = per_day.setdefault(row["day"], {"delivered": 0, "failed": 0, "submitted": 0})
+        for key in day:
+            day[key] += row[key]
+    days = []
+    for offset in range(30):
+        day = first_day + dt.timedelta(days=offset)
+        counts = per_day.get(day, {"delivered": 0, "failed": 0, "submitted": 0})
+        reported = counts["delivered"] + counts["failed"]
+        rate = counts["delivered"] / reported if reported else None
+        days.append({"day": day, "rate": rate, **counts})
+    reported = sum(d["delivered"] + d["failed"] for d in days)
+    return {
+        "month": month,
+        "month_start": month_start,
+        "allowance": allowance,
+        "allowance_used": (month["submitted"] / allowance) if allowance else None,
+        "over_allowance": max(0, month["submitted"] - allowance) if allowance else 0,
+        "days": days,
+        "rate_30_days": (sum(d["delivered"] for d in days) / reported) if reported else None,
+    }

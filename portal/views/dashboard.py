@@ -2,8 +2,10 @@
 
 from django.views.generic import TemplateView
 
+from core import clock
 from portal.access import PortalMixin
-from portal.selectors import dashboard_summary
+from portal.charts import delivery_rate_svg
+from portal.selectors import dashboard_summary, sending_summary
 
 
 class DashboardView(PortalMixin, TemplateView):
@@ -12,4 +14,7 @@ class DashboardView(PortalMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(dashboard_summary(self.enterprise))
+        sending = sending_summary(self.enterprise, today=clock.today())
+        context["sending"] = sending
+        context["delivery_chart"] = delivery_rate_svg(sending["days"], title_id="h-delivery")
         return context

@@ -278,3 +278,38 @@ def test_sending_needs_the_csrf_token(sub):
         {"subscription": sub.pk, "recipients": registered_numbers(sub)[0], "text": "你好"},
     )
     assert response.status_code == 403 and not SendRequest.objects.exists()
+
+
+def test_the_dashboard_shows_this_months_usage_against_the_allowance_and_a_chart(
+    operator_client, sub, clock
+):
+    import datetime as dt
+
+    from fulfillment.models import Subscription
+    from smsgw.models import DailyUsage
+
+    Subscription.objects.filter(pk=sub.pk).update(included_messages=1000)
+    today = clock.today()
+    DailyUsage.objects.create(
+        subscription=sub,
+        day=today,
+        submitted_segments=40,
+        delivered_segments=38,
+        failed_segments=2,
+    )
+    DailyUsage.objects.create(
+        subscription=sub,
+        day=today - dt.timedelta(days=40),
+        submitted_segments=99,
+        delivered_segments=99,
+    )
+
+    response = operator_client.get(reverse("portal:dashboard"))
+
+    sending = response.context["sending"]
+    assert sending["month"] == {"submitted": 40, "delivered": 38, "failed": 2}
+    assert sending["allowance"] == 1000
+    assert sending["days"][-1]["rate"] == pytest.approx(0.95)
+    assert [d["rate"] for d in sending["days"][:-1]] == [None] * 29
+    body = response.content.decode()
+    assert '<svg class="chart"' in body and "95.0%" in body and "40 / 1000" in body
