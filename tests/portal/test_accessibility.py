@@ -116,3 +116,33 @@ def test_field_errors_are_announced_and_tied_to_their_field(client, manager):
     assert 'aria-invalid="true"' in html
     assert 'id="id_msisdn_error"' in html and "id_msisdn_error" in html.split('id="id_msisdn"')[0]
     assert 'role="alert"' in html
+
+
+@pytest.fixture
+def english_catalogue():
+    """The compiled English catalogue (`manage.py compiletranslations`; .mo files are
+    build output, not committed), with Django's per-process cache reset."""
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compiletranslations", verbosity=0)
+    trans_real._translations = {}
+    trans_real._default = None
+    yield
+    trans_real._translations = {}
+    trans_real._default = None
+
+
+def test_the_portal_is_in_english_after_switching(client, manager, english_catalogue):
+    enterprise = active_enterprise(manager)
+    client.force_login(enterprise_user(enterprise))
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("portal:dashboard")})
+
+    for name, phrase in [
+        ("portal:dashboard", "Daily delivery rate, last 30 days"),
+        ("portal:send", "What the recipient sees"),
+        ("portal:api_keys", "API keys and webhooks"),
+        ("portal:recipients", "Registered recipients"),
+    ]:
+        html = client.get(reverse(name)).content.decode()
+        assert phrase in html and "Skip to main content" in html
