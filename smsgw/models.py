@@ -448,3 +448,40 @@ class DailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id} {self.day}"
+
+
+class LinkState(models.Model):
+    """What one sender process reports about one CMPP link (for the NOC's link page).
+
+    Written by `smsgw_run` every few seconds; a row not refreshed for a minute belongs to
+    a sender that stopped (shown as stale).
+    """
+
+    sender = models.CharField(_("发送进程"), max_length=64)
+    sp_id = models.CharField(_("企业代码（SP_Id）"), max_length=6, db_index=True)
+    link_no = models.PositiveSmallIntegerField(_("连接序号"), default=1)
+    peer = models.CharField(_("ISMG 地址"), max_length=100, blank=True)
+    state = models.CharField(_("连接状态"), max_length=20)
+    connected = models.BooleanField(_("已连接"), default=False)
+    connected_since = models.DateTimeField(_("连接时间"), null=True, blank=True)
+    window = models.PositiveSmallIntegerField(_("窗口"), default=0)
+    window_in_use = models.PositiveSmallIntegerField(_("窗口占用"), default=0)
+    last_active_test_at = models.DateTimeField(_("最近链路检测"), null=True, blank=True)
+    licensed_rate = models.PositiveIntegerField(_("许可速率（条/秒）"), default=0)
+    current_rate = models.FloatField(_("当前速率（条/秒）"), default=0)
+    submitted = models.PositiveBigIntegerField(_("累计提交"), default=0)
+    reports = models.PositiveBigIntegerField(_("累计回执"), default=0)
+    updated_at = models.DateTimeField(_("更新时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("链路状态")
+        verbose_name_plural = _("链路状态")
+        ordering = ["sp_id", "sender", "link_no"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "sp_id", "link_no"], name="link_state_unique_link"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sp_id}#{self.link_no}@{self.sender}"
