@@ -117,3 +117,44 @@ def test_an_operator_sends_a_message_and_watches_it_reach_delivrd(browser_page, 
     msg_id = message.segments.get().msg_id
     assert msg_id and msg_id in page.inner_text("table")
     screenshot(page, "portal-message-delivrd")
+
+
+def test_with_javascript_off_the_send_pages_still_work(
+    browser_page, live_server, manager, clock, tmp_path
+):
+    """No script: the preview button gives the server's count, a bulk file is previewed
+    with its refused rows, and the progress page refreshes by a link."""
+    from smsgw.models import SendRequest
+    from tests.smsgw.factories import registered_numbers, sending_subscription
+
+    sub = sending_subscription(manager, recipients=2)
+    first, second = registered_numbers(sub)
+    operator = enterprise_user(sub.enterprise, role=Role.ENTERPRISE_OPERATOR)
+    context = browser_page.context.browser.new_context(
+        java_script_enabled=False, base_url=live_server.url, locale="zh-CN"
+    )
+    page = context.new_page()
+    try:
+        _log_in(page, operator)
+        page.goto("/portal/send/")
+        page.fill("#id_text", "长" * 80)
+        page.click("button[name=preview]")
+        assert "拆分为 2 条计费" in page.inner_text("#sms-counter")
+        assert not SendRequest.objects.exists()
+
+        upload = tmp_path / "numbers.csv"
+        upload.write_text(f"手机号码\n{first}\n12345\n13912345678\n{second}\n", encoding="utf-8")
+        page.click("text=从文件批量发送")
+        page.set_input_files("#id_file", str(upload))
+        page.fill("#id_text", "周五下午停水通知")
+        page.click("main form button:has-text('检查文件')")
+        refused = page.inner_text("#bulk-refused")
+        assert "号码格式错误" in refused and "不在注册客户名单中" in refused
+        screenshot(page, "portal-bulk-send-refused-rows")
+        page.click("button:has-text('确认发送给 2 个号码')")
+        page.wait_for_selector("#send-progress")
+        assert SendRequest.objects.get().accepted_count == 2
+        page.click("#progress-refresh")
+        assert page.get_attribute("#progress-bar", "max") == "2"
+    finally:
+        context.close()
