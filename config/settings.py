@@ -301,3 +301,18 @@ SMSGW_API_BATCH_LIMIT = env_int("SMSGW_API_BATCH_LIMIT", 5000)
 SMSGW_API_RATE = env_str("SMSGW_API_RATE", "60/min")
 SMSGW_CHURN_IDLE_DAYS = env_int("SMSGW_CHURN_IDLE_DAYS", 5)
 SMSGW_CHURN_DROP_SHARE = env_str("SMSGW_CHURN_DROP_SHARE", "0.5")
+SMSGW_CHURN_RECENT_DAYS = env_int("SMSGW_CHURN_RECENT_DAYS", 7)
+SMSGW_WEBHOOK_TIMEOUT = env_int("SMSGW_WEBHOOK_TIMEOUT", 10)
+SMSGW_WEBHOOK_MAX_ATTEMPTS = env_int("SMSGW_WEBHOOK_MAX_ATTEMPTS", 8)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "smsgw-churn-analysis": {
+            "task": "smsgw.tasks.churn_analysis_task",
+            "schedule": crontab(hour=6, minute=0),
+        },
+        "smsgw-expire-reports": {
+            "task": "smsgw.tasks.segments_expire_task",
+            "schedule": 900.0,
+        },
+    }
+)

@@ -328,6 +328,7 @@ class Message(models.Model):
         verbose_name = _("短信")
         verbose_name_plural = _("短信")
         ordering = ["-created_at", "-id"]
+        permissions = [("view_full_number", _("查看完整手机号码和短信内容"))]
         indexes = [
             models.Index(fields=["state", "due_at"], name="smsgw_msg_due"),
             models.Index(fields=["enterprise", "-created_at"], name="smsgw_msg_enterprise"),
@@ -485,3 +486,68 @@ class LinkState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sp_id}#{self.link_no}@{self.sender}"
+
+
+class WebhookEndpoint(TimeStampedModel):
+    """Where an enterprise application receives delivery reports and replies.
+
+    Each POST is signed: `X-MAS-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+    "<t>.<body>" with the secret>`. The secret is stored encrypted and shown once.
+    """
+
+    enterprise = models.OneToOneField(
+        "customers.Enterprise",
+        verbose_name=_("集团客户"),
+        on_delete=models.CASCADE,
+        related_name="sms_webhook",
+    )
+    url = models.URLField(_("回调地址"), max_length=300)
+    secret_encrypted = models.TextField(_("签名密钥（密文）"), editable=False)
+    send_reports = models.BooleanField(_("推送状态报告"), default=True)
+    send_replies = models.BooleanField(_("推送上行短信"), default=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("回调地址")
+        verbose_name_plural = _("回调地址")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event POSTed (or to be POSTed) to an enterprise's webhook, with its attempts."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待推送")
+        DELIVERED = "delivered", _("已推送")
+        FAILED = "failed", _("推送失败")
+
+    class Event(models.TextChoices):
+        REPORT = "report", _("状态报告")
+        REPLY = "reply", _("上行短信")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("回调地址"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.CharField(_("事件"), max_length=10, choices=Event.choices)
+    payload = models.JSONField(_("内容"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("推送次数"), default=0)
+    last_status = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+    delivered_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("回调推送")
+        verbose_name_plural = _("回调推送")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk}"

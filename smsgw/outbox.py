@@ -37,7 +37,9 @@ from .models import (
     MessageState,
     MoMessage,
     Segment,
+    WebhookEndpoint,
 )
+from .webhooks import reply_events_queue, report_events_queue
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +243,8 @@ def settle_messages(message_ids: Iterable[int]) -> None:
         elif counts["_with_id"] == total:
             target[S.SUBMITTED].append(message_id)
     final_from = [S.QUEUED, S.SUBMITTING, S.SUBMITTED]
+    notify = WebhookEndpoint.objects.filter(is_active=True, send_reports=True).exists()
+    newly_final: list[int] = []
     for state, members in target.items():
         queryset = Message.objects.filter(id__in=members)
         if state == S.SUBMITTED:
@@ -248,10 +252,13 @@ def settle_messages(message_ids: Iterable[int]) -> None:
                 state=S.SUBMITTED, submitted_at=now, lease_owner="", lease_until=None
             )
         else:
-            queryset.filter(state__in=final_from).update(
-                state=state, done_at=now, lease_owner="", lease_until=None
-            )
+            moving = queryset.filter(state__in=final_from)
+            if notify:
+                newly_final.extend(moving.values_list("id", flat=True))
+            moving.update(state=state, done_at=now, lease_owner="", lease_until=None)
             queryset.filter(submitted_at__isnull=True).update(submitted_at=now)
+    if newly_final:
+        report_events_queue(newly_final)
 
 
 # ----------------------------------------------------------------------------- usage
@@ -467,4 +474,5 @@ def replies_record(replies: list[ReplyIn]) -> list[MoMessage]:
                 enterprise_id=enterprise_id, msisdn=msisdn, opted_out_at__isnull=True
             ).update(opted_out_at=clock.now())
         stored.append(mo)
+    reply_events_queue(stored)
     return stored

@@ -514,3 +514,99 @@ def forbidden_term_add(*, term: str, category: str, note: str = "", by=None) -> 
         term=term, defaults={"category": category, "note": note, "is_active": True}
     )
     return obj
+
+
+# ----------------------------------------------------------------------------- churn
+
+
+def churn_analysis_run(*, today: dt.date | None = None) -> list:
+    """The daily early-warning analysis (预警分析) over DailyUsage, for active enterprises
+    with an active subscription.
+
+    - no usage: nothing submitted on the last SMSGW_CHURN_IDLE_DAYS (5) days, for a
+      subscription active at least that long;
+    - volume drop: the daily average of the last SMSGW_CHURN_RECENT_DAYS (7) days fell by
+      more than SMSGW_CHURN_DROP_SHARE (0.5) against the daily average of the 30 days
+      before them.
+
+    Raises (at most one live) ChurnWarning per enterprise and kind for its manager;
+    returns the warnings raised now.
+    """
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from customers.models import ChurnWarning, Enterprise
+    from customers.services import churn_warning_raise
+    from fulfillment.models import Subscription
+
+    from .models import DailyUsage
+
+    today = today or clock.today()
+    idle_days = int(settings.SMSGW_CHURN_IDLE_DAYS)
+    recent_days = int(settings.SMSGW_CHURN_RECENT_DAYS)
+    share = Decimal(str(settings.SMSGW_CHURN_DROP_SHARE))
+    idle_start = today - dt.timedelta(days=idle_days)
+    recent_start = today - dt.timedelta(days=recent_days)
+    base_start = recent_start - dt.timedelta(days=30)
+    subscriptions = Subscription.objects.filter(
+        state=Subscription.State.ACTIVE, enterprise__status=Enterprise.Status.ACTIVE
+    ).values_list("id", "enterprise_id", "activated_at")
+    by_enterprise: dict[int, list[int]] = {}
+    oldest: dict[int, dt.datetime] = {}
+    for sub_id, enterprise_id, activated_at in subscriptions:
+        by_enterprise.setdefault(enterprise_id, []).append(sub_id)
+        oldest[enterprise_id] = min(oldest.get(enterprise_id, activated_at), activated_at)
+
+    def total(sub_ids, start, end):
+        return (
+            DailyUsage.objects.filter(
+                subscription_id__in=sub_ids, day__gte=start, day__lt=end
+            ).aggregate(n=Sum("submitted_segments"))["n"]
+            or 0
+        )
+
+    raised = []
+    for enterprise_id, sub_ids in by_enterprise.items():
+        age_days = (today - timezone_local_date(oldest[enterprise_id])).days
+        if age_days >= idle_days and total(sub_ids, idle_start, today) == 0:
+            warning, new = churn_warning_raise(
+                enterprise_id=enterprise_id,
+                kind=ChurnWarning.Kind.NO_USAGE,
+                detail=_("连续%(days)d天（%(start)s 至 %(end)s）没有发送短信")
+                % {
+                    "days": idle_days,
+                    "start": idle_start,
+                    "end": today - dt.timedelta(days=1),
+                },
+            )
+            if new:
+                raised.append(warning)
+            continue
+        if age_days < recent_days + 30:
+            continue
+        base = Decimal(total(sub_ids, base_start, recent_start)) / 30
+        recent = Decimal(total(sub_ids, recent_start, today)) / recent_days
+        if base > 0 and recent < base * (1 - share):
+            warning, new = churn_warning_raise(
+                enterprise_id=enterprise_id,
+                kind=ChurnWarning.Kind.VOLUME_DROP,
+                detail=_(
+                    "近%(recent)d天日均发送%(now).0f条，较此前30天日均%(before).0f条下降%(pct).0f%%"
+                )
+                % {
+                    "recent": recent_days,
+                    "now": recent,
+                    "before": base,
+                    "pct": (1 - recent / base) * 100,
+                },
+            )
+            if new:
+                raised.append(warning)
+    return raised
+
+
+def timezone_local_date(at: dt.datetime) -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localtime(at).date()
