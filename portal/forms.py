@@ -302,3 +302,22 @@ class MessageSearchForm(forms.Form):
     def __init__(self, *args, states, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("全部")), *states]
+
+
+class WebhookForm(forms.Form):
+    """Where the enterprise's application receives delivery reports and replies."""
+
+    url = forms.URLField(
+        label=_("回调地址"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("贵企业应用接收推送的 http(s) 地址，如 https://app.example.cn/mas/callback"),
+    )
+    send_reports = forms.BooleanField(label=_("推送状态报告"), required=False, initial=True)
+    send_replies = forms.BooleanField(label=_("推送上行短信（回复）"), required=False, initial=True)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    rotate_secret = forms.BooleanField(
+        label=_("重新生成签名密钥"),
+        required=False,
+        help_text=_("旧密钥立即失效；新密钥只显示一次"),
+    )

@@ -240,3 +240,31 @@ def sending_summary(enterprise: Enterprise, *, today: dt.date) -> dict:
         "days": days,
         "rate_30_days": (sum(d["delivered"] for d in days) / reported) if reported else None,
     }
+
+
+# --- webhooks (smsgw has no selectors for these yet: plain queries over its models) ------
+
+
+def webhook_of(enterprise: Enterprise):
+    """The enterprise's webhook endpoint (smsgw.WebhookEndpoint) or None."""
+    from smsgw.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.filter(enterprise=enterprise).first()
+
+
+def webhook_deliveries_of(enterprise: Enterprise, *, limit: int = 20) -> list:
+    """The latest webhook deliveries (reports and replies) to the enterprise's endpoint."""
+    from smsgw.models import WebhookDelivery
+
+    return list(
+        WebhookDelivery.objects.filter(endpoint__enterprise=enterprise).order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def webhook_delivery_of(enterprise: Enterprise, delivery_id: int):
+    """One of the enterprise's deliveries; DoesNotExist for anyone else's."""
+    from smsgw.models import WebhookDelivery
+
+    return WebhookDelivery.objects.get(pk=delivery_id, endpoint__enterprise=enterprise)

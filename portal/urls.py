@@ -69,4 +69,10 @@ urlpatterns = [
     path("replies/export/", messages.ReplyExportView.as_view(), name="reply_export"),
     path("keys/", keys.ApiKeyListView.as_view(), name="api_keys"),
     path("keys/<int:pk>/revoke/", keys.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
+    path("keys/webhook/", keys.WebhookView.as_view(), name="webhook"),
+    path(
+        "keys/webhook/deliveries/<int:pk>/resend/",
+        keys.WebhookResendView.as_view(),
+        name="webhook_resend",
+    ),
 ]

@@ -118,3 +118,85 @@ def test_revoking_needs_the_csrf_token(enterprise):
     client.force_login(admin)
     assert client.post(reverse("portal:api_key_revoke", args=[token.pk])).status_code == 403
     assert api_token_use(secret=secret) is not None
+
+
+def test_an_administrator_sets_the_webhook_and_sees_its_secret_once(client, enterprise):
+    from smsgw.models import WebhookEndpoint
+    from smsgw.webhooks import sign
+
+    client.force_login(enterprise_user(enterprise))
+    data = {"url": "https://app.example.cn/mas", "send_reports": "on", "is_active": "on"}
+
+    response = client.post(reverse("portal:webhook"), data)
+
+    secret = response.context["webhook_secret"]
+    assert secret.startswith("whsec_") and "no-store" in response["Cache-Control"]
+    endpoint = WebhookEndpoint.objects.get(enterprise=enterprise)
+    assert endpoint.url == data["url"] and endpoint.send_reports and not endpoint.send_replies
+    from core import crypto
+
+    assert crypto.decrypt(endpoint.secret_encrypted) == secret
+    assert sign(secret, b"{}", 1).startswith("t=1,v1=")
+
+    response = client.post(reverse("portal:webhook"), {**data, "url": "https://new.example.cn/"})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://new.example.cn/"
+    assert crypto.decrypt(endpoint.secret_encrypted) == secret
+    assert secret not in client.get(reverse("portal:api_keys")).content.decode()
+
+
+def test_a_webhook_url_that_is_not_http_is_refused(client, enterprise):
+    from smsgw.models import WebhookEndpoint
+
+    client.force_login(enterprise_user(enterprise))
+    response = client.post(reverse("portal:webhook"), {"url": "ftp://files.example.cn/"})
+    assert response.status_code == 200 and response.context["webhook_form"].errors["url"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_recent_deliveries_are_listed_and_failed_ones_resent_only_for_ones_own(
+    client, enterprise, manager, django_capture_on_commit_callbacks
+):
+    from smsgw.models import WebhookDelivery
+    from smsgw.webhooks import webhook_configure
+
+    mine, _ = webhook_configure(enterprise_id=enterprise.pk, url="https://a.example.cn/")
+    other = active_enterprise(manager, name="乙企业有限公司")
+    theirs, _ = webhook_configure(enterprise_id=other.pk, url="https://b.example.cn/")
+    failed = WebhookDelivery.objects.create(
+        endpoint=mine,
+        event="report",
+        payload={"messageId": 1},
+        state="failed",
+        attempts=8,
+        last_status=500,
+        last_error="HTTP 500",
+    )
+    their_failed = WebhookDelivery.objects.create(
+        endpoint=theirs, event="reply", payload={"text": "乙的回复"}, state="failed"
+    )
+    client.force_login(enterprise_user(enterprise))
+
+    page = client.get(reverse("portal:api_keys"))
+    assert [d.pk for d in page.context["deliveries"]] == [failed.pk]
+    assert "HTTP 500" in page.content.decode()
+
+    resend = reverse("portal:webhook_resend", args=[their_failed.pk])
+    assert client.post(resend).status_code == 404
+    their_failed.refresh_from_db()
+    assert their_failed.state == "failed"
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("portal:webhook_resend", args=[failed.pk]))
+    assert response.status_code == 302 and len(callbacks) == 1
+    failed.refresh_from_db()
+    assert failed.state == "pending"
+
+
+def test_operators_cannot_set_the_webhook(client, enterprise):
+    from smsgw.models import WebhookEndpoint
+
+    client.force_login(enterprise_user(enterprise, role=Role.ENTERPRISE_OPERATOR))
+    response = client.post(reverse("portal:webhook"), {"url": "https://app.example.cn/"})
+    assert response.status_code == 403 and not WebhookEndpoint.objects.exists()
