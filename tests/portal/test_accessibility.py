@@ -146,3 +146,55 @@ def test_the_portal_is_in_english_after_switching(client, manager, english_catal
     ]:
         html = client.get(reverse(name)).content.decode()
         assert phrase in html and "Skip to main content" in html
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_palette_meets_wcag_aa_contrast_for_text():
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static" / "portal" / "portal.css").read_text()
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", css))
+    white = "#ffffff"
+    pairs = [
+        ("ink", white),
+        ("ink", colours["bg"]),
+        ("muted", white),
+        ("muted", colours["bg"]),
+        ("primary", white),  # links, buttons' borders
+        ("ok", white),
+        ("warn", white),
+        ("bad", white),
+    ]
+    for name, background in pairs:
+        assert contrast(colours[name], background) >= 4.5, name
+    # White text on the navigation bar and the primary buttons, normal and hovered.
+    assert contrast(white, colours["primary"]) >= 4.5
+    assert contrast(white, colours["primary-dark"]) >= 4.5
+    # The focus ring stands out from the page background (non-text contrast, 3:1).
+    assert contrast(colours["focus"], white) >= 3
+
+
+def test_the_message_list_does_not_query_per_row(client, manager, django_assert_max_num_queries):
+    from smsgw.services import sms_enqueue
+    from tests.smsgw.factories import registered_numbers, sending_subscription
+
+    sub = sending_subscription(manager, recipients=30)
+    sms_enqueue(subscription_id=sub.pk, recipients=registered_numbers(sub), text="通知")
+    client.force_login(enterprise_user(sub.enterprise, role=Role.ENTERPRISE_OPERATOR))
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("portal:messages"))
+    assert len(response.context["messages_page"]) == 30

@@ -38,6 +38,12 @@ def test_an_administrator_uploads_a_csv_with_bad_rows_and_sees_them_refused(
 
     _log_in(page, admin)
     screenshot(page, "portal-dashboard")
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     page.click("nav.site-nav >> text=注册客户名单")
     page.click("text=批量导入")
     page.set_input_files("#id_file", str(upload))
