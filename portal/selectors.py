@@ -1,6 +1,7 @@
 """Read queries the portal composes from the domain apps, always for one enterprise."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +132,8 @@ class BulkPreview:
         return counts
 
 
+# Already in 11-digit form: accepted as is, as smsgw's enqueue does (phonenumbers is slow).
+_PLAIN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _NUMBER_HEADERS = {"手机号码", "手机号", "号码", "msisdn", "mobile", "phone"}
 
 
@@ -162,7 +165,7 @@ def bulk_preview(enterprise: Enterprise, path: Path) -> BulkPreview:
             continue
         preview.total += 1
         try:
-            msisdn = normalize_mobile(raw)
+            msisdn = raw if _PLAIN_MOBILE.match(raw) else normalize_mobile(raw)
         except ValidationError:
             preview.refused.append({"row": line, "value": raw, "reason": str(_("号码格式错误"))})
             continue
@@ -175,8 +178,8 @@ def bulk_preview(enterprise: Enterprise, path: Path) -> BulkPreview:
         candidates.append((line, raw, msisdn))
     status: dict[str, str] = {}
     numbers = [msisdn for _line, _raw, msisdn in candidates]
-    for offset in range(0, len(numbers), 500):
-        status.update(recipient_status(enterprise.pk, numbers[offset : offset + 500]))
+    for offset in range(0, len(numbers), 2000):
+        status.update(recipient_status(enterprise.pk, numbers[offset : offset + 2000]))
     for line, raw, msisdn in candidates:
         state = status.get(msisdn)
         if state == "registered":
