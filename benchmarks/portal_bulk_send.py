@@ -43,7 +43,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", stdout=quiet)
 
     from customers.models import Enterprise, RegisteredRecipient
     from fulfillment.models import Subscription
@@ -70,7 +71,7 @@ def main() -> None:
     setup = time.perf_counter() - started
 
     bad = max(1, args.rows // 100)
-    lines = ["手机号码"] + numbers
+    lines = ["手机号码", *numbers]
     lines += [f"12{index:05d}" for index in range(bad)]  # malformed
     lines += [f"18{index:09d}" for index in range(bad)]  # not registered
     lines += numbers[:bad]  # duplicates
