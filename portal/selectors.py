@@ -271,3 +271,21 @@ def webhook_delivery_of(enterprise: Enterprise, delivery_id: int):
     from smsgw.models import WebhookDelivery
 
     return WebhookDelivery.objects.get(pk=delivery_id, endpoint__enterprise=enterprise)
+
+
+def running_sends(enterprise: Enterprise, *, limit: int = 5) -> list[dict]:
+    """The enterprise's latest send requests that still have messages without a final
+    result (for the dashboard's progress bars), newest first."""
+    from smsgw.selectors import send_request_progress, send_requests_of_enterprise
+
+    running = []
+    for request in send_requests_of_enterprise(enterprise.pk)[:20]:
+        progress = send_request_progress(send_request_id=request.pk, enterprise_id=enterprise.pk)
+        if not progress["done"]:
+            states = progress["states"]
+            progress["final"] = states["delivered"] + states["failed"] + states["expired"]
+            progress["content"] = request.content
+            running.append(progress)
+        if len(running) == limit:
+            break
+    return running

@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 from core import clock
 from portal.access import PortalMixin
 from portal.charts import delivery_rate_svg
-from portal.selectors import dashboard_summary, sending_summary
+from portal.selectors import dashboard_summary, running_sends, sending_summary
 
 
 class DashboardView(PortalMixin, TemplateView):
@@ -16,5 +16,6 @@ class DashboardView(PortalMixin, TemplateView):
         context.update(dashboard_summary(self.enterprise))
         sending = sending_summary(self.enterprise, today=clock.today())
         context["sending"] = sending
+        context["running_sends"] = running_sends(self.enterprise)
         context["delivery_chart"] = delivery_rate_svg(sending["days"], title_id="h-delivery")
         return context

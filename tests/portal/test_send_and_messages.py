@@ -313,3 +313,19 @@ def test_the_dashboard_shows_this_months_usage_against_the_allowance_and_a_chart
     assert [d["rate"] for d in sending["days"][:-1]] == [None] * 29
     body = response.content.decode()
     assert '<svg class="chart"' in body and "95.0%" in body and "40 / 1000" in body
+
+
+def test_the_dashboard_shows_running_sends_with_a_progress_bar(operator_client, sub):
+    running = sms_enqueue(subscription_id=sub.pk, recipients=registered_numbers(sub), text="进行中")
+    finished = sms_enqueue(
+        subscription_id=sub.pk, recipients=registered_numbers(sub)[:1], text="完"
+    )
+    Message.objects.filter(send_request=finished).update(state=MessageState.DELIVERED)
+    Message.objects.filter(send_request=running).order_by("id").filter(
+        pk=Message.objects.filter(send_request=running).order_by("id").first().pk
+    ).update(state=MessageState.FAILED)
+
+    response = operator_client.get(reverse("portal:dashboard"))
+
+    assert [p["id"] for p in response.context["running_sends"]] == [running.pk]
+    assert f'<progress id="running-{running.pk}" max="3" value="1">' in response.content.decode()
