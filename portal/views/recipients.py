@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, View
 
@@ -66,7 +67,12 @@ class RecipientOptOutView(PortalAdminMixin, View):
             enterprise_id=self.enterprise.pk, msisdn=recipient.msisdn, by=request.user
         )
         messages.success(request, _("已登记退订：%(msisdn)s") % {"msisdn": recipient.msisdn})
-        return redirect(request.POST.get("next") or "portal:recipients")
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "portal:recipients"
+        return redirect(target)
 
 
 def _upload_dir() -> Path:

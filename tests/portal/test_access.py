@@ -142,3 +142,12 @@ def test_operators_cannot_request_changes_or_signatures(client, manager):
     before = Signature.objects.count()
     client.post(reverse("portal:signatures"), {"text": "【测试签名】"})
     assert Signature.objects.count() == before
+
+
+def test_the_opt_out_redirect_stays_on_the_site(client, two_enterprises):
+    a, _b = two_enterprises
+    recipient = RegisteredRecipientFactory(enterprise=a)
+    client.force_login(enterprise_user(a))
+    url = reverse("portal:recipient_opt_out", args=[recipient.pk])
+    response = client.post(url, {"next": "https://evil.example.com/"})
+    assert response["Location"] == reverse("portal:recipients")

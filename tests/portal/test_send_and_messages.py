@@ -321,11 +321,26 @@ def test_the_dashboard_shows_running_sends_with_a_progress_bar(operator_client, 
         subscription_id=sub.pk, recipients=registered_numbers(sub)[:1], text="完"
     )
     Message.objects.filter(send_request=finished).update(state=MessageState.DELIVERED)
-    Message.objects.filter(send_request=running).order_by("id").filter(
-        pk=Message.objects.filter(send_request=running).order_by("id").first().pk
-    ).update(state=MessageState.FAILED)
+    first = Message.objects.filter(send_request=running).order_by("id").first()
+    Message.objects.filter(pk=first.pk).update(state=MessageState.FAILED)
 
     response = operator_client.get(reverse("portal:dashboard"))
 
     assert [p["id"] for p in response.context["running_sends"]] == [running.pk]
     assert f'<progress id="running-{running.pk}" max="3" value="1">' in response.content.decode()
+
+
+def test_another_enterprise_cannot_confirm_a_previewed_bulk_file(client, sub, manager):
+    other = sending_subscription(manager)
+    client.force_login(enterprise_user(sub.enterprise, role=Role.ENTERPRISE_OPERATOR))
+    response = client.post(
+        reverse("portal:send_bulk"),
+        {"subscription": sub.pk, "text": "通知", "file": _file(registered_numbers(sub)[0])},
+    )
+    token = response.context["token"]
+
+    client.force_login(enterprise_user(other.enterprise, role=Role.ENTERPRISE_OPERATOR))
+    confirm = {"confirm": token, "subscription": other.pk, "text": "通知", "scheduled_at": ""}
+    assert client.post(reverse("portal:send_bulk"), confirm).status_code == 404
+    assert client.post(reverse("portal:send_bulk"), {**confirm, "confirm": "x"}).status_code == 404
+    assert not SendRequest.objects.exists()
