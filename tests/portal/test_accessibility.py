@@ -198,3 +198,11 @@ def test_the_message_list_does_not_query_per_row(client, manager, django_assert_
     with django_assert_max_num_queries(12):
         response = client.get(reverse("portal:messages"))
     assert len(response.context["messages_page"]) == 30
+
+
+def test_the_navigation_marks_the_current_section(client, manager):
+    enterprise = active_enterprise(manager)
+    client.force_login(enterprise_user(enterprise))
+    html = client.get(reverse("portal:send_bulk")).content.decode()
+    assert html.count('aria-current="page"') == 1
+    assert f'href="{reverse("portal:send")}" aria-current="page"' in html
