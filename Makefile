@@ -25,6 +25,7 @@ run: install
 	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py seed_demo
 	@echo
+	@echo "  企业门户 Portal:       http://$(HOST):$(PORT)/portal/  (ent_admin, ent_operator)"
 	@echo "  管理后台 Admin:        http://$(HOST):$(PORT)/admin/"
 	@echo "  API 文档 API docs:     http://$(HOST):$(PORT)/api/docs/"
 	@echo "  演示账号见上 (demo logins above); Ctrl-C 停止 (stops everything)"

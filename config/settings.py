@@ -240,7 +240,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Mobile numbers never reach the log in full (portal.logfilters), whoever logs them.
+    "filters": {"mask_mobiles": {"()": "portal.logfilters.MaskMobileNumbers"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_mobiles"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 

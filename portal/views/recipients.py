@@ -3,12 +3,12 @@
 import uuid
 from pathlib import Path
 
-import tablib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, View
 
@@ -18,6 +18,7 @@ from customers.resources import RegisteredRecipientResource
 from portal.access import PortalAdminMixin, PortalMixin
 from portal.forms import RecipientForm, RecipientImportForm
 from portal.selectors import recipient_groups, recipients_of
+from portal.uploads import read_dataset
 
 
 class RecipientListView(PortalMixin, ListView):
@@ -66,28 +67,18 @@ class RecipientOptOutView(PortalAdminMixin, View):
             enterprise_id=self.enterprise.pk, msisdn=recipient.msisdn, by=request.user
         )
         messages.success(request, _("已登记退订：%(msisdn)s") % {"msisdn": recipient.msisdn})
-        return redirect(request.POST.get("next") or "portal:recipients")
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "portal:recipients"
+        return redirect(target)
 
 
 def _upload_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "portal-imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _read_dataset(path: Path) -> tablib.Dataset:
-    if path.suffix == ".xlsx":
-        return tablib.Dataset().load(path.read_bytes(), format="xlsx")
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV"))
-    return tablib.Dataset().load(text, format="csv")
 
 
 class RecipientImportView(PortalAdminMixin, FormView):
@@ -112,7 +103,7 @@ class RecipientImportView(PortalAdminMixin, FormView):
         raise Http404
 
     def _import(self, path: Path, *, dry_run: bool):
-        dataset = _read_dataset(path)
+        dataset = read_dataset(path)
         result = services.recipients_import(
             dataset=dataset, enterprise=self.enterprise, by=self.request.user, dry_run=dry_run
         )

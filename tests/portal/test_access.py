@@ -18,8 +18,14 @@ PAGES = [
     "portal:recipient_export",
     "portal:signatures",
     "portal:subscriptions",
+    "portal:send",
+    "portal:send_bulk",
+    "portal:messages",
+    "portal:message_export",
+    "portal:replies",
+    "portal:reply_export",
 ]
-ADMIN_PAGES = ["portal:recipient_add", "portal:recipient_import", "portal:users"]
+ADMIN_PAGES = ["portal:recipient_add", "portal:recipient_import", "portal:users", "portal:api_keys"]
 
 
 @pytest.fixture
@@ -118,3 +124,30 @@ def test_password_reset_sends_a_link_by_email(client, two_enterprises, mailoutbo
     assert response.status_code == 302
     (mail,) = mailoutbox
     assert mail.to == [user.email] and "/portal/password-reset/" in mail.body
+
+
+def test_operators_cannot_request_changes_or_signatures(client, manager):
+    from customers.models import Signature
+    from fulfillment.models import Order
+    from tests.fulfillment.factories import active_subscription, one_month_later
+
+    subscription = active_subscription(manager)
+    client.force_login(enterprise_user(subscription.enterprise, role=Role.ENTERPRISE_OPERATOR))
+    url = reverse("portal:change_request", args=[subscription.pk])
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url, {"action": "suspend", "effective_date": one_month_later().date().isoformat()}
+    )
+    assert response.status_code == 403 and not Order.objects.filter(channel="portal").exists()
+    before = Signature.objects.count()
+    client.post(reverse("portal:signatures"), {"text": "【测试签名】"})
+    assert Signature.objects.count() == before
+
+
+def test_the_opt_out_redirect_stays_on_the_site(client, two_enterprises):
+    a, _b = two_enterprises
+    recipient = RegisteredRecipientFactory(enterprise=a)
+    client.force_login(enterprise_user(a))
+    url = reverse("portal:recipient_opt_out", args=[recipient.pk])
+    response = client.post(url, {"next": "https://evil.example.com/"})
+    assert response["Location"] == reverse("portal:recipients")
