@@ -29,3 +29,30 @@ class CoreConfig(AppConfig):
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="core.sync_role_permissions")
+        self._register_operations()
+
+    def _register_operations(self) -> None:
+        """Readiness checks, Celery trace propagation, metrics and retention of the kernel."""
+        from django.db.models import Q
+
+        from . import health, metrics, retention, tracing
+
+        health.register_defaults()
+
+        tracing.connect_celery_signals()
+        metrics.register_collector("mas_webhook_deliveries", metrics.tmf_hub_deliveries)
+        metrics.register_collector(
+            "mas_webhook_attempt_failures_total", metrics.tmf_hub_attempt_failures
+        )
+        metrics.register_collector("mas_retention_rows_due", retention.rows_due_samples)
+        # TMF events carry customer data (contact numbers, addresses) in their payload;
+        # once no delivery is pending they are kept for the retention period only.
+        retention.register(
+            retention.RetentionPolicy(
+                name="core.tmf_events",
+                model="core.OutboxEvent",
+                date_field="event_time",
+                action="purge",
+                only=~Q(deliveries__state="pending"),
+            )
+        )
