@@ -113,3 +113,42 @@ def test_published_tasks_carry_the_trace_in_their_headers():
     assert tracing.current_trace_id() == "req-abcdef123456"
     tracing._on_postrun(task_id="t1")
     assert tracing.current_trace_id() == ""
+
+
+@shared_task
+def _chained_trace_task():
+    seen.append(("child", tracing.current_trace_id()))
+
+
+@shared_task
+def _parent_trace_task():
+    seen.append(("parent", tracing.current_trace_id()))
+    _chained_trace_task.delay()
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_logs_under_the_requests_trace():
+    """The id goes through the broker in the task headers, and on to the tasks it queues."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    seen.clear()
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
+            with tracing.trace("req-through-broker-1"):
+                _parent_trace_task.delay()
+            for _ in range(600):  # waits for the worker; no assertion on how long it took
+                if len(seen) == 2:
+                    break
+                time.sleep(0.05)
+    finally:
+        app.conf.task_always_eager = True
+    assert sorted(seen) == [
+        ("child", "req-through-broker-1"),
+        ("parent", "req-through-broker-1"),
+    ]
