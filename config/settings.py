@@ -360,3 +360,31 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# smsgw (issue 6): sending limits, the report timeout, the operator's notice account, the
+# enterprise API's limits and the churn analysis. See docs/smsgw.md.
+SMSGW_MAX_SEGMENTS = env_int("SMSGW_MAX_SEGMENTS", 10)
+SMSGW_MAX_RECIPIENTS = env_int("SMSGW_MAX_RECIPIENTS", 200000)
+SMSGW_MAX_SCHEDULE_DAYS = env_int("SMSGW_MAX_SCHEDULE_DAYS", 30)
+SMSGW_REPORT_TIMEOUT_HOURS = env_int("SMSGW_REPORT_TIMEOUT_HOURS", 48)
+SMSGW_LEASE_SECONDS = env_int("SMSGW_LEASE_SECONDS", 60)
+SMSGW_OPERATOR_SP_ID = env_str("SMSGW_OPERATOR_SP_ID", "")
+SMSGW_API_BATCH_LIMIT = env_int("SMSGW_API_BATCH_LIMIT", 5000)
+SMSGW_API_RATE = env_str("SMSGW_API_RATE", "60/min")
+SMSGW_CHURN_IDLE_DAYS = env_int("SMSGW_CHURN_IDLE_DAYS", 5)
+SMSGW_CHURN_DROP_SHARE = env_str("SMSGW_CHURN_DROP_SHARE", "0.5")
+SMSGW_CHURN_RECENT_DAYS = env_int("SMSGW_CHURN_RECENT_DAYS", 7)
+SMSGW_WEBHOOK_TIMEOUT = env_int("SMSGW_WEBHOOK_TIMEOUT", 10)
+SMSGW_WEBHOOK_MAX_ATTEMPTS = env_int("SMSGW_WEBHOOK_MAX_ATTEMPTS", 8)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "smsgw-churn-analysis": {
+            "task": "smsgw.tasks.churn_analysis_task",
+            "schedule": crontab(hour=6, minute=0),
+        },
+        "smsgw-expire-reports": {
+            "task": "smsgw.tasks.segments_expire_task",
+            "schedule": 900.0,
+        },
+    }
+)
