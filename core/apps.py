@@ -1,5 +1,7 @@
 """App configuration for the shared kernel."""
 
+import os
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +36,7 @@ class CoreConfig(AppConfig):
     def _register_operations(self) -> None:
         """Readiness checks, Celery trace propagation, metrics and retention of the kernel."""
         from django.db.models import Q
+        from django.utils.module_loading import autodiscover_modules
 
         from . import health, metrics, retention, tracing
 
@@ -56,3 +59,10 @@ class CoreConfig(AppConfig):
                 only=~Q(deliveries__state="pending"),
             )
         )
+        # Each app's `observability` module registers its metrics, checks and retention
+        # policies (as admin.py registers admin classes); see docs/observability.md.
+        autodiscover_modules("observability")
+        probe_port = os.environ.get("MAS_PROBE_PORT")
+        if probe_port:
+            # Senders and workers: /healthz, /readyz and /metrics on an internal port.
+            health.start_probe_server(int(probe_port), os.environ.get("MAS_PROCESS_ROLE", "worker"))

@@ -75,9 +75,15 @@ CATALOGUE: dict[str, MetricSpec] = {
             "account",
         ),
         _spec(
-            "mas_smsgw_submit_result8_total",
-            "counter",
-            "CMPP_SUBMIT_RESP with Result 8 (flow control: too fast)",
+            "mas_smsgw_submit_result8_5m",
+            "gauge",
+            "Segments answered Result 8 (flow control: too fast) in the last 5 minutes",
+            "account",
+        ),
+        _spec(
+            "mas_smsgw_submit_rate",
+            "gauge",
+            "Submits per second now, as the senders measure it",
             "account",
         ),
         _spec(

@@ -54,8 +54,3 @@ class FulfillmentConfig(AppConfig):
             "fulfillment.download_contract_pdf",
         ],
     }
-
-    def ready(self) -> None:
-        from .metrics import register as register_metrics
-
-        register_metrics()

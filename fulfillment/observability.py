@@ -1,7 +1,7 @@
 """Prometheus providers for fulfillment (core.metrics): orders, steps, codes, accounts.
 
-Registered in FulfillmentConfig.ready; each is one grouped COUNT on an indexed state
-column, run when Prometheus scrapes the web's /metrics.
+Discovered by core (CoreConfig.ready imports every app's `observability` module); each
+is one grouped COUNT on an indexed state column, run when Prometheus scrapes /metrics.
 """
 
 from core.metrics import Sample, counts_by
@@ -39,3 +39,6 @@ def register() -> None:
     register_collector("mas_fulfillment_provisioning_steps", provisioning_steps_by_state)
     register_collector("mas_fulfillment_service_codes", service_codes_by_state)
     register_collector("mas_fulfillment_cmpp_accounts", cmpp_accounts_by_state)
+
+
+register()
