@@ -77,7 +77,7 @@ CATALOGUE: dict[str, MetricSpec] = {
         _spec(
             "mas_smsgw_submit_result8_5m",
             "gauge",
-            "Segments answered Result 8 (flow control: too fast) in the last 5 minutes",
+            "Segments failed with Result 8 (flow control) in the last 5 minutes",
             "account",
         ),
         _spec(
