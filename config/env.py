@@ -43,3 +43,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from `NAME`, or from the file named by `NAME_FILE` (systemd credentials,
+    container secrets), so that secrets need not sit in a unit file or a process listing."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE names an unreadable file: {exc}") from exc
+    return os.environ.get(name, default)

@@ -12,8 +12,9 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
+from kombu import Queue
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MAS_VAR_DIR", str(BASE_DIR / "var")))
@@ -22,11 +23,12 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # The development key is refused by `check --deploy` (security.W009); production sets its own.
-SECRET_KEY = env_str(
+# Secrets come from the environment or from a file named by <NAME>_FILE (env_secret).
+SECRET_KEY = env_secret(
     "DJANGO_SECRET_KEY", "django-insecure-development-key-do-not-use-in-production"
 )
 # Fernet key(s) for secrets stored encrypted (core.crypto); empty derives one from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", "")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "simple_history",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "core",
     "customers",
     "product_lifecycle",
@@ -55,7 +58,12 @@ INSTALLED_APPS = [
     "portal",
 ]
 
+# Health probes are answered first (no SSL redirect, no ALLOWED_HOSTS check, no session);
+# then the request gets its trace id, so that every later log line carries it.
 MIDDLEWARE = [
+    "core.health.HealthCheckMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.tracing.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,6 +109,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# A streaming replica for read-heavy pages (core.db: `@reads_from_replica`); reads go to
+# the primary unless a page opts in, and nothing uses the replica unless this is set.
+_replica_url = env_str("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    DATABASES["replica"] = dj_database_url.parse(
+        _replica_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -154,6 +172,7 @@ STORAGES = {
 # terminates TLS and sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # Prometheus scrapes over the internal network
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
@@ -169,7 +188,7 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@mas.example.cn")
 
@@ -196,6 +215,34 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# One beat at a time across machines (core.beat): a Redis key, else a PostgreSQL advisory
+# lock, else a file lock; a standby beat takes over within CELERY_BEAT_LOCK_TTL seconds.
+CELERY_BEAT_SCHEDULER = "core.beat:LockedScheduler"
+CELERY_BEAT_LOCK_URL = env_str("CELERY_BEAT_LOCK_URL", "")
+CELERY_BEAT_LOCK_TTL = env_int("CELERY_BEAT_LOCK_TTL", 60)
+# Queues, so that workers can be split by kind of work (docs/deploy.md). Routes are glob
+# patterns on task names, tried in order; anything unmatched goes to "default".
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "core.tasks.tmf_event_*": {"queue": "webhooks"},
+    "*.tasks.*webhook*": {"queue": "webhooks"},
+    "*.tasks.*callback*": {"queue": "webhooks"},
+    "*.tasks.*report_push*": {"queue": "webhooks"},
+    "*.tasks.*notify*": {"queue": "notifications"},
+    "*.tasks.*notification*": {"queue": "notifications"},
+    "*.tasks.*warning*": {"queue": "notifications"},
+    "*.tasks.*email*": {"queue": "notifications"},
+    "*.tasks.*_sms_*": {"queue": "notifications"},
+    "fulfillment.tasks.*": {"queue": "provisioning"},
+    "billing.tasks.*": {"queue": "billing"},
+    "assurance.tasks.*": {"queue": "notifications"},
+}
+# A worker started without -Q consumes all of them (development, tests); production starts
+# one worker group per queue with -Q.
+CELERY_TASK_QUEUES = [
+    Queue(name, routing_key=name)
+    for name in ("default", "provisioning", "notifications", "billing", "webhooks")
+]
 
 REST_FRAMEWORK = {
     # API tokens first, so that an unauthenticated call is a 401 with WWW-Authenticate.
@@ -235,21 +282,46 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_FORMATS = [CSV, XLSX]
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 
+# Logs: JSON lines with the trace id in production (LOG_FORMAT=json, the default with
+# DEBUG off), readable lines in development; phone numbers masked either way (core.logging).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Mobile numbers never reach the log in full (portal.logfilters), whoever logs them.
-    "filters": {"mask_mobiles": {"()": "portal.logfilters.MaskMobileNumbers"}},
+    "filters": {
+        "context": {"()": "core.logging.ContextFilter"},
+        "pii": {"()": "core.logging.PiiMaskingFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(trace_id)s] %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["mask_mobiles"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context", "pii"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# Observability (docs/observability.md). /metrics answers a bearer token, a peer in these
+# networks (CIDRs, only when no proxy is in between), or a logged-in staff user.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [])
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Retention of personal data (core.retention, docs/retention.md): rows past RETENTION_DAYS
+# are purged or pseudonymised by a nightly job, in batches of RETENTION_BATCH_SIZE.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
+RETENTION_BATCH_PAUSE_SECONDS = float(env_str("RETENTION_BATCH_PAUSE_SECONDS", "0.1"))
+RETENTION_PSEUDONYM_KEY = env_secret("RETENTION_PSEUDONYM_KEY", "")
+CELERY_BEAT_SCHEDULE["core-retention"] = {
+    "task": "core.tasks.retention_run_task",
+    "schedule": crontab(hour=3, minute=30),
 }
 
 # Domain settings (each app documents its own).

@@ -1,13 +1,16 @@
-"""Root URL configuration: admin, portal, TM Forum Open APIs, the enterprise SMS API, docs."""
+"""Root URL configuration: admin, metrics, portal, TMF Open APIs, the enterprise SMS API, docs."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.views import metrics_view
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
     path("portal/", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tmf-api/productCatalogManagement/v4/", include("product_lifecycle.api.urls")),

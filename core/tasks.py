@@ -26,3 +26,11 @@ def tmf_event_deliver_task(self, delivery_id: int):
     return self.retry(
         countdown=retry_countdown(self.request.retries), throw=not self.request.is_eager
     )
+
+
+@shared_task
+def retention_run_task() -> dict:
+    """Purge or pseudonymise personal data past its retention period (core.retention)."""
+    from core.retention import run_all
+
+    return run_all()

@@ -320,6 +320,7 @@ class WebhookForm(forms.Form):
         label=_("重新生成签名密钥"),
         required=False,
         help_text=_("旧密钥立即失效；新密钥只显示一次"),
+    )
 
 
 TICKET_TYPES = [
