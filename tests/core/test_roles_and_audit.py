@@ -19,7 +19,11 @@ def test_every_role_exists_as_a_group_with_its_permissions():
     assert "view_all_enterprises" not in codes
     head = Group.objects.get(name=Role.DEPARTMENT_HEAD)
     assert head.permissions.filter(codename="view_all_enterprises").exists()
-    assert not Group.objects.get(name=Role.ENTERPRISE_OPERATOR).permissions.exists()
+    operator = Group.objects.get(name=Role.ENTERPRISE_OPERATOR)
+    assert operator.permissions.filter(codename="add_sendrequest").exists()
+    assert not operator.permissions.filter(
+        codename__in=["change_enterprise", "view_all_enterprises"]
+    ).exists()
 
 
 def test_a_transition_leaves_a_state_change_record(manager, clock):
