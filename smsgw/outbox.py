@@ -109,16 +109,17 @@ def _claim_ids(queryset, limit: int) -> list[int]:
 def outbox_claim(*, sender: str, sp_ids: Iterable[str], limit: int) -> list[WorkItem]:
     """Claim up to `limit` due messages of the given accounts; return their segments to send.
 
-    Expired leases first (a dead sender's messages), then queued messages by due time.
+    Expired leases first (a dead sender's messages; never the caller's own, which it
+    still holds in memory), then queued messages by due time.
     """
     sp_ids = list(sp_ids)
     if not sp_ids or limit <= 0:
         return []
     now = clock.now()
     stale = _claim_ids(
-        Message.objects.filter(state=S.SUBMITTING, lease_until__lt=now, sp_id__in=sp_ids).order_by(
-            "lease_until"
-        ),
+        Message.objects.filter(state=S.SUBMITTING, lease_until__lt=now, sp_id__in=sp_ids)
+        .exclude(lease_owner=sender)
+        .order_by("lease_until"),
         limit,
     )
     due = _claim_ids(

@@ -113,9 +113,13 @@ class _Account:
     @property
     def capacity(self) -> int:
         """How many segments may be claimed and in flight: a few windows' worth, or two
-        seconds at the licensed rate when that is more."""
+        seconds at the licensed rate when that is more, but never more than a quarter of
+        a lease can submit (claimed rows must be sent well before their lease runs out)."""
         windows = max(self.spec.window, 1) * max(len(self.sessions), 1) * 4
-        return max(windows, min(self.spec.rate * 2, 2000))
+        wanted = max(windows, min(self.spec.rate * 2, 2000))
+        if self.spec.rate:
+            wanted = min(wanted, max(int(self.spec.rate * outbox.lease_seconds() / 4), 1))
+        return wanted
 
 
 @dataclass
@@ -148,6 +152,7 @@ class Sender:
         housekeeping_interval: float | None = None,
         until_idle: bool = False,
         idle_grace: float = 1.0,
+        report_wait: float = 30.0,
         inline_db: bool = False,
         session_options: dict | None = None,
         accounts_loader: Callable[[], list[AccountSpec]] = accounts_load,
@@ -161,6 +166,8 @@ class Sender:
         self.housekeeping_interval = housekeeping_interval or max(lease / 3, 0.5)
         self.until_idle = until_idle
         self.idle_grace = idle_grace
+        self.report_wait = report_wait
+        self._last_progress = time.monotonic()
         self.inline_db = inline_db
         self.session_options = session_options or {}
         self.accounts_loader = accounts_loader
@@ -325,7 +332,11 @@ class Sender:
             return False
         if self._tasks and any(not t.done() for t in self._tasks if t.get_name() == "submit"):
             return False
-        return not await self.db(_outbox_busy, list(self.accounts))
+        busy = await self.db(_outbox_busy, list(self.accounts))
+        if busy == "reports":
+            # Only reports are awaited: give up waiting once none came for report_wait s.
+            return time.monotonic() - self._last_progress > self.report_wait
+        return not busy
 
     async def _submit(self, account: _Account, item: outbox.WorkItem) -> None:
         asyncio.current_task().set_name("submit")
@@ -396,6 +407,8 @@ class Sender:
             await self.db(outbox.submit_results_record, results, sender=self.sender_id)
             if any(r.result is None for r in results):
                 self._wake.set()
+        if results or reports or replies:
+            self._last_progress = time.monotonic()
         if reports:
             unmatched = await self.db(outbox.reports_record, [r for r, _f, _n in reports])
             missing = {u.msg_id for u in unmatched}
@@ -470,15 +483,18 @@ def _wall(epoch: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC) if epoch else None
 
 
-def _outbox_busy(sp_ids: list[str]) -> bool:
-    """Anything of these accounts due, being submitted or waiting for its report?"""
+def _outbox_busy(sp_ids: list[str]) -> bool | str:
+    """True when messages of these accounts are due or being submitted, "reports" when
+    only status reports are awaited, False when there is nothing to do."""
     from .models import Message, MessageState
 
     mine = Message.objects.filter(sp_id__in=sp_ids)
-    return (
-        mine.filter(state__in=[MessageState.SUBMITTING, MessageState.SUBMITTED]).exists()
+    if (
+        mine.filter(state=MessageState.SUBMITTING).exists()
         or mine.filter(state=MessageState.QUEUED, due_at__lte=clock.now()).exists()
-    )
+    ):
+        return True
+    return "reports" if mine.filter(state=MessageState.SUBMITTED).exists() else False
 
 
 def link_states_write(sender: str, rows: list[dict]) -> None:

@@ -11,7 +11,8 @@ It behaves like an Internet Short Message Gateway towards SPs (§8.4):
   account exceeds its rate (counted per account over all its links, n per group
   SUBMIT, refused SUBMITs not counted);
 - sends a status report per recipient after `dlr_delay` seconds, failing a
-  configurable share of them (UNDELIV), repeatable with a seed;
+  configurable share of them (UNDELIV), repeatable with a seed; a report whose
+  DELIVER is unanswered when its link drops is sent again on the next link;
 - pushes MO messages on demand (segmented with a UDH when long);
 - answers ACTIVE_TEST, TERMINATE, QUERY and CANCEL, and can probe clients with
   its own ACTIVE_TEST;
@@ -635,8 +636,21 @@ class Simulator:
             service_id=pending.service_id,
             registered_delivery=1,
         )
-        link.request(deliver)
+        link.request(deliver).add_done_callback(
+            lambda future, pending=pending: self._report_answered(pending, future)
+        )
         self.counters.reports_sent += 1
+
+    def _report_answered(self, pending: _PendingReport, future: asyncio.Future) -> None:
+        """A report whose DELIVER went unanswered because its link died is kept and
+        delivered again on the account's next link, as a real ISMG does."""
+        if not future.cancelled() and future.exception() is None:
+            return
+        pending.link = None
+        pending.handle = None
+        self._reports[pending.msg_id] = pending
+        if self.logged_in_links(pending.sp_id):
+            asyncio.get_running_loop().call_soon(self.flush_reports)
 
     def flush_reports(self) -> None:
         """Send reports that were held back for want of a logged-in link."""
