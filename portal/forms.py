@@ -287,8 +287,8 @@ class BulkSendForm(SendBaseForm):
         return upload
 
 
-class MessageSearchForm(forms.Form):
-    """Filters of the message list (all optional)."""
+class ReplySearchForm(forms.Form):
+    """Filters of the replies inbox (all optional)."""
 
     msisdn = forms.CharField(label=_("手机号码"), required=False, max_length=20)
     date_from = forms.DateField(
@@ -297,6 +297,17 @@ class MessageSearchForm(forms.Form):
     date_to = forms.DateField(
         label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError(_("起始日期不能晚于截止日期"))
+        return data
+
+
+class MessageSearchForm(ReplySearchForm):
+    """Filters of the message list (all optional)."""
+
     state = forms.ChoiceField(label=_("状态"), required=False)
 
     def __init__(self, *args, states, **kwargs):

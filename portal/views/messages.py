@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, View
 
 from portal.access import PortalMixin
-from portal.forms import MessageSearchForm
+from portal.forms import MessageSearchForm, ReplySearchForm
 from smsgw import selectors as sms_selectors
 from smsgw.models import Message, MessageState
 
@@ -116,14 +116,26 @@ class ReplyListView(PortalMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return sms_selectors.replies_of_enterprise(
-            self.enterprise.pk, msisdn=self.request.GET.get("msisdn", "").strip() or None
-        )
+        return _replies(self.enterprise.pk, self.search_form())
+
+    def search_form(self) -> ReplySearchForm:
+        return ReplySearchForm(self.request.GET or None)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["msisdn"] = self.request.GET.get("msisdn", "")
+        context["search"] = self.search_form() if self.request.GET else ReplySearchForm()
+        context["query"] = self.request.GET.urlencode()
         return context
+
+
+def _replies(enterprise_id: int, form: ReplySearchForm):
+    filters = form.cleaned_data if form.is_valid() else {}
+    return sms_selectors.replies_of_enterprise(
+        enterprise_id,
+        msisdn=(filters.get("msisdn") or "").strip() or None,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
 
 
 class ReplyExportView(PortalMixin, View):
@@ -133,7 +145,8 @@ class ReplyExportView(PortalMixin, View):
             headers=[_("接收时间"), _("手机号码"), _("接收号码"), _("部门"), _("内容")]
         )
         tz = timezone.get_default_timezone()
-        for reply in sms_selectors.replies_of_enterprise(self.enterprise.pk)[:EXPORT_LIMIT]:
+        form = ReplySearchForm(request.GET or None)
+        for reply in _replies(self.enterprise.pk, form)[:EXPORT_LIMIT]:
             dataset.append(
                 [
                     _local(reply.received_at, tz),

@@ -55,6 +55,12 @@
     var preview = document.getElementById("sms-preview");
     if (!counter || !preview) { return; }
     var signature = preview.getAttribute("data-signature") || "";
+    // A copy of the figure right under the text box, for small screens where the
+    // preview card sits below the form (the card's counter is the one announced).
+    var mirror = document.createElement("p");
+    mirror.className = "counter counter-inline";
+    mirror.setAttribute("aria-hidden", "true");
+    textarea.insertAdjacentElement("afterend", mirror);
     textarea.setAttribute("aria-describedby",
       ((textarea.getAttribute("aria-describedby") || "") + " sms-counter").trim());
     function update() {
@@ -65,6 +71,7 @@
       counter.textContent = template.replace("{chars}", result.chars)
         .replace("{encoding}", result.encoding).replace("{segments}", result.segments);
       counter.setAttribute("data-segments", result.segments);
+      mirror.textContent = counter.textContent;
     }
     textarea.addEventListener("input", update);
     if (textarea.value) { update(); }

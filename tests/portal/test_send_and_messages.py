@@ -344,3 +344,36 @@ def test_another_enterprise_cannot_confirm_a_previewed_bulk_file(client, sub, ma
     assert client.post(reverse("portal:send_bulk"), confirm).status_code == 404
     assert client.post(reverse("portal:send_bulk"), {**confirm, "confirm": "x"}).status_code == 404
     assert not SendRequest.objects.exists()
+
+
+def test_replies_are_filtered_by_number_and_date_and_bad_ranges_explained(
+    operator_client, sub, clock
+):
+    import datetime as dt
+
+    today = clock.today()
+    old = MoMessage.objects.create(
+        enterprise=sub.enterprise,
+        subscription=sub,
+        msisdn="13800138000",
+        dest_id="1065",
+        text="上周的回复",
+    )
+    MoMessage.objects.filter(pk=old.pk).update(received_at=old.received_at - dt.timedelta(days=8))
+    MoMessage.objects.create(
+        enterprise=sub.enterprise,
+        subscription=sub,
+        msisdn="13900139000",
+        dest_id="1065",
+        text="今天的回复",
+    )
+    url = reverse("portal:replies")
+    recent = operator_client.get(url, {"date_from": (today - dt.timedelta(days=2)).isoformat()})
+    assert [r.text for r in recent.context["replies"]] == ["今天的回复"]
+    by_number = operator_client.get(url, {"msisdn": "138001"})
+    assert [r.text for r in by_number.context["replies"]] == ["上周的回复"]
+    bad = operator_client.get(url, {"date_from": "2026-11-20", "date_to": "2026-11-01"})
+    assert "起始日期不能晚于截止日期" in bad.content.decode()
+    export = operator_client.get(reverse("portal:reply_export"), {"msisdn": "139"})
+    assert "今天的回复" in export.content.decode("utf-8-sig")
+    assert "上周的回复" not in export.content.decode("utf-8-sig")
