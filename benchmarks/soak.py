@@ -62,6 +62,7 @@ class Faults(threading.Thread):
         self.sim = sim
         self.stop_event = stop
         self.events = collections.Counter()
+        self.drops: list[float] = []
 
     def _set(self, **knobs):
         def apply():
@@ -78,6 +79,7 @@ class Faults(threading.Thread):
             if second % 60 == 0:
                 dropped = self.sim.call(self.sim.sim.drop_links)
                 self.events["links dropped"] += dropped
+                self.drops.append(time.time())
             if second % 90 == 45:
                 self._set(submit_result=8)
                 self.events["Result 8 bursts"] += 1
@@ -133,6 +135,7 @@ def main() -> None:
         started = time.monotonic()
         faults.start()
         killed_at = restarted_at = None
+        killed_wall = 0.0
         batch = 0
         cursor = 0
         while time.monotonic() - started < duration:
@@ -163,6 +166,7 @@ def main() -> None:
                 memory["sender1 before kill"] = cluster.memory().get("sender1", 0)
                 cluster.kill("sender1", signal.SIGKILL)
                 killed_at = elapsed
+                killed_wall = time.time()
             if killed_at is not None and restarted_at is None and elapsed >= killed_at + 5:
                 cluster.sender("sender1")
                 restarted_at = elapsed
@@ -197,6 +201,7 @@ def main() -> None:
     from smsgw.cmpp.text import decode_text
 
     at_gateway: collections.Counter = collections.Counter()
+    first_seen: dict[tuple, float] = {}
     for received in submits:
         try:
             text = decode_text(received.submit.msg_fmt, received.submit.msg_content)
@@ -206,6 +211,7 @@ def main() -> None:
         if marker in markers:
             for dest in received.submit.dest_terminal_ids:
                 at_gateway[(markers[marker], dest)] += 1
+                first_seen.setdefault((markers[marker], dest), received.received_at)
     # Reports that never came: the segment was accepted by the gateway (it has a Msg_Id),
     # but its DELIVER went down with a dropped link or the killed sender before being
     # stored and acknowledged. An ISMG re-sends an unacknowledged DELIVER; the bundled
@@ -243,6 +249,17 @@ def main() -> None:
     lost = not_final + delivered_unseen + failed_without_reason
     twice = {pair: n for pair, n in at_gateway.items() if n > 1 and pair in pairs}
     resubmitted = campaign.filter(attempts__gt=1).count()
+
+    # Where the duplicates come from: a SUBMIT the gateway accepted whose response the
+    # sender never stored — in flight when sender1 was killed, or when links dropped.
+    def cause(first: float) -> str:
+        if killed_wall and killed_wall - 10 <= first <= killed_wall:
+            return "in flight at the SIGKILL"
+        if any(drop - 10 <= first <= drop for drop in faults.drops):
+            return "in flight at a link drop"
+        return "other"
+
+    twice_causes = collections.Counter(cause(first_seen[pair]) for pair in twice)
     latencies = [
         (report_at - created).total_seconds()
         for created, report_at in Segment.objects.filter(
@@ -265,7 +282,8 @@ def main() -> None:
     print(f"lost                {lost} (not final {not_final}, delivered but never at the")
     print(f"                    gateway {delivered_unseen}, failed without a reason")
     print(f"                    {failed_without_reason})")
-    print(f"sent twice          {len(twice)} (messages submitted more than once: {resubmitted})")
+    print(f"sent twice          {len(twice)} {dict(twice_causes)}; bound: the window,")
+    print(f"                    16 x links; outbox rows with attempts > 1: {resubmitted}")
     print(
         f"accept -> report    p50 {_cluster.percentile(latencies, 0.5):.2f} s, "
         f"p99 {_cluster.percentile(latencies, 0.99):.2f} s ({len(latencies)} reports)"
