@@ -9,7 +9,7 @@ unless --keep), migrates it, creates enterprises, a launched offering and enough
 ports, purges the broker's queue and starts `celery worker` as a subprocess against it.
 Then it submits the orders through `fulfillment.services.order_create` (eligibility runs
 in this process; provisioning runs in the worker: order_start, then the four steps of
-each order, one task per step) and waits until every order is final. It reports the
+each order back to back in one task) and waits until every order is final. It reports the
 submission rate, orders/s from the first submission to the last activation, and the
 per-step timings recorded on the steps (time in the step, and wait in the queue).
 """

@@ -2,6 +2,7 @@
 cancelled over the API, their events on the hub, and who sees what."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -539,3 +540,31 @@ def test_an_order_made_in_the_admin_reads_well_over_tmf(manager_api, manager, sh
     assert body["state"] == "completed"
     assert body["relatedParty"][0]["id"] == str(enterprise.pk)
     assert not spec_problems("TMF622", "ProductOrder", body)
+
+
+def test_an_enterprise_users_session_is_scoped_like_its_token(client, make_user, manager, shop):
+    enterprise, offering = shop
+    other = ready_enterprise(manager)
+    user = make_user(Role.ENTERPRISE_OPERATOR, username="ent_op")
+    EnterpriseMembership.objects.create(user=user, enterprise=enterprise)
+    client.force_login(user)
+    with committing():
+        response = client.post(
+            ORDERS, json.dumps(order_body(other, offering)), content_type="application/json"
+        )
+    assert response.status_code == 201
+    assert response.json()["relatedParty"][0]["id"] == str(enterprise.pk)
+    assert [o["id"] for o in client.get(ORDERS).json()] == [response.json()["id"]]
+
+
+def test_a_cancelled_order_can_be_deleted_with_its_cancellation(manager_api, shop):
+    enterprise, offering = shop
+    created = place(
+        manager_api,
+        order_body(enterprise, offering, requestedStartDate="2026-12-01T00:00:00Z"),
+    )
+    with committing():
+        cancel = manager_api.post(CANCELS, {"productOrder": {"id": created["id"]}}).json()
+    assert manager_api.delete(f"{ORDERS}/{created['id']}").status_code == 204
+    assert_tmf_error(manager_api.get(f"{ORDERS}/{created['id']}"), 404)
+    assert_tmf_error(manager_api.get(f"{CANCELS}/{cancel['id']}"), 404)
