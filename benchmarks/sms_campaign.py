@@ -140,7 +140,7 @@ def _scenario(label, senders, env, subscription, numbers, batch) -> dict:
     procs = [_sender(env, f"bench-{n}", batch) for n in range(1, senders + 1)]
     submitted_at = reported_at = None
     while True:
-        time.sleep(0.5)
+        time.sleep(2)
         now = time.perf_counter()
         if submitted_at is None and segments.exclude(msg_id="").count() >= expected:
             submitted_at = now
@@ -222,24 +222,24 @@ def main() -> None:
         )
         time.sleep(1.5)
         env = {**os.environ, "SMSGW_LEASE_SECONDS": "60"}
-        results = []
-        if args.only in (None, "one"):
-            results.append(_scenario("one sender", 1, env, subscription, numbers, args.batch))
-        if args.only in (None, "two"):
-            results.append(_scenario("two senders", 2, env, subscription, numbers, args.batch))
         print(
             "| scenario | messages | enqueue s | submit s | reports s | total s | "
-            "msg/s end to end | per sender | no duplicates |"
+            "msg/s end to end | per sender | no duplicates |",
+            flush=True,
         )
-        print("|---|---|---|---|---|---|---|---|---|")
-        for r in results:
+        print("|---|---|---|---|---|---|---|---|---|", flush=True)
+        for label, senders in (("one sender", 1), ("two senders", 2)):
+            if args.only and args.only != label.split()[0]:
+                continue
+            r = _scenario(label, senders, env, subscription, numbers, args.batch)
             print(
                 f"| {r['scenario']} | {r['count']:,} | {r['enqueue_s']:.1f} | {r['submit_s']:.1f} "
                 f"| {r['reports_s']:.1f} | {r['total_s']:.1f} | "
                 f"{r['count'] / r['total_s']:,.0f} | {', '.join(map(str, r['per_sender']))} | "
-                f"{'yes' if r['no_duplicates'] else 'NO'} |"
+                f"{'yes' if r['no_duplicates'] else 'NO'} |",
+                flush=True,
             )
-        print(results)
+            print(r, flush=True)
     finally:
         if sim is not None:
             sim.terminate()
