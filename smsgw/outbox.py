@@ -461,6 +461,7 @@ def replies_record(replies: list[ReplyIn]) -> list[MoMessage]:
     the remaining digits (extension) → a department when one is mapped. A reply that is
     an opt-out word (TD, 退订, …) from a registered number records the opt-out (第4条)."""
     from customers.models import RegisteredRecipient
+    from customers.services import recipient_opt_out
     from fulfillment.selectors import subscription_for_destination
 
     stored = []
@@ -494,10 +495,14 @@ def replies_record(replies: list[ReplyIn]) -> list[MoMessage]:
             sp_id=reply.sp_id,
             received_at=clock.now(),
         )
-        if enterprise_id and reply.text.strip().upper() in OPT_OUT_WORDS:
-            RegisteredRecipient.objects.filter(
+        if (
+            enterprise_id
+            and reply.text.strip().upper() in OPT_OUT_WORDS
+            and RegisteredRecipient.objects.filter(
                 enterprise_id=enterprise_id, msisdn=msisdn, opted_out_at__isnull=True
-            ).update(opted_out_at=clock.now())
+            ).exists()
+        ):
+            recipient_opt_out(enterprise_id=enterprise_id, msisdn=msisdn)
         stored.append(mo)
     reply_events_queue(stored)
     return stored
