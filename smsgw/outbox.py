@@ -96,6 +96,44 @@ def local_day(at: dt.datetime) -> dt.date:
     return timezone.localtime(at).date()
 
 
+# ----------------------------------------------------------------------------- bulk
+
+_CASTS = {
+    "id": "bigint",
+    "state": "varchar",
+    "msg_id": "varchar",
+    "submit_result": "integer",
+    "report_stat": "varchar",
+    "submitted_at": "timestamptz",
+    "report_at": "timestamptz",
+    "done_at": "timestamptz",
+}
+
+
+def _segments_set(segments: list[Segment], fields: list[str]) -> None:
+    """Write `fields` of many segments in one statement (UPDATE … FROM VALUES on
+    PostgreSQL; Django's bulk_update elsewhere)."""
+    if not segments:
+        return
+    if connection.vendor != "postgresql":
+        Segment.objects.bulk_update(segments, fields, batch_size=500)
+        return
+    columns = ["id", *fields]
+    row = "(" + ", ".join(f"%s::{_CASTS[c]}" for c in columns) + ")"
+    assignments = ", ".join(f"{c} = v.{c}" for c in fields)
+    table = Segment._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(segments), 2000):
+            chunk = segments[start : start + 2000]
+            params = [getattr(s, "pk" if c == "id" else c) for s in chunk for c in columns]
+            cursor.execute(
+                f"UPDATE {table} AS s SET {assignments} FROM (VALUES "  # noqa: S608 (fixed names)
+                + ", ".join([row] * len(chunk))
+                + f") AS v({', '.join(columns)}) WHERE s.id = v.id",
+                params,
+            )
+
+
 # ----------------------------------------------------------------------------- claim
 
 
@@ -302,11 +340,7 @@ def submit_results_record(outcomes: list[SubmitOutcome], *, sender: str = "") ->
         return
     now = clock.now()
     by_id = {o.segment_id: o for o in outcomes}
-    segments = list(
-        Segment.objects.filter(id__in=by_id, state=S.SUBMITTING).only(
-            "id", "message_id", "state", "msg_id", "submit_result"
-        )
-    )
+    segments = list(Segment.objects.filter(id__in=by_id, state=S.SUBMITTING))
     changed: list[Segment] = []
     unanswered: set[int] = set()
     usage: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)
@@ -329,11 +363,7 @@ def submit_results_record(outcomes: list[SubmitOutcome], *, sender: str = "") ->
                 segment.msg_id = str(outcome.msg_id)
         changed.append(segment)
     if changed:
-        Segment.objects.bulk_update(
-            changed,
-            ["state", "msg_id", "submit_result", "submitted_at", "done_at"],
-            batch_size=1000,
-        )
+        _segments_set(changed, ["state", "msg_id", "submit_result", "submitted_at", "done_at"])
     failed = {by_id[s.pk].message_id: by_id[s.pk] for s in changed if s.state == S.FAILED}
     for message_id, outcome in failed.items():
         Message.objects.filter(id=message_id).update(
@@ -364,11 +394,7 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
         return []
     now = clock.now()
     by_msg_id = {str(r.msg_id): r for r in reports}
-    segments = list(
-        Segment.objects.filter(msg_id__in=by_msg_id)
-        .select_related(None)
-        .only("id", "message_id", "msg_id", "state")
-    )
+    segments = list(Segment.objects.filter(msg_id__in=by_msg_id))
     found = {s.msg_id for s in segments}
     changed = []
     delivered: list[int] = []
@@ -388,9 +414,7 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
             failed.append(segment.message_id)
         changed.append(segment)
     if changed:
-        Segment.objects.bulk_update(
-            changed, ["state", "report_stat", "report_at", "done_at"], batch_size=1000
-        )
+        _segments_set(changed, ["state", "report_stat", "report_at", "done_at"])
         for message_id in set(failed):
             stat = next(s.report_stat for s in changed if s.message_id == message_id)
             Message.objects.filter(id=message_id, error="").update(error=f"状态报告 {stat}")
@@ -437,6 +461,7 @@ def replies_record(replies: list[ReplyIn]) -> list[MoMessage]:
     the remaining digits (extension) → a department when one is mapped. A reply that is
     an opt-out word (TD, 退订, …) from a registered number records the opt-out (第4条)."""
     from customers.models import RegisteredRecipient
+    from customers.services import recipient_opt_out
     from fulfillment.selectors import subscription_for_destination
 
     stored = []
@@ -470,10 +495,14 @@ def replies_record(replies: list[ReplyIn]) -> list[MoMessage]:
             sp_id=reply.sp_id,
             received_at=clock.now(),
         )
-        if enterprise_id and reply.text.strip().upper() in OPT_OUT_WORDS:
-            RegisteredRecipient.objects.filter(
+        if (
+            enterprise_id
+            and reply.text.strip().upper() in OPT_OUT_WORDS
+            and RegisteredRecipient.objects.filter(
                 enterprise_id=enterprise_id, msisdn=msisdn, opted_out_at__isnull=True
-            ).update(opted_out_at=clock.now())
+            ).exists()
+        ):
+            recipient_opt_out(enterprise_id=enterprise_id, msisdn=msisdn)
         stored.append(mo)
     reply_events_queue(stored)
     return stored

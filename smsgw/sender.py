@@ -174,6 +174,9 @@ class Sender:
         self.accounts: dict[str, _Account] = {}
         self.stats = SenderStats()
         self._executor = None if inline_db else ThreadPoolExecutor(1, "smsgw-db")
+        # Lease renewal has its own thread and connection, so a slow batch never lets
+        # this sender's leases run out (another sender would then send them again).
+        self._lease_executor = None if inline_db else ThreadPoolExecutor(1, "smsgw-lease")
         self._stop = asyncio.Event()
         self._results: list[outbox.SubmitOutcome] = []
         self._reports: list[tuple[outbox.ReportIn, asyncio.Future, int]] = []
@@ -183,15 +186,16 @@ class Sender:
 
     # -- database thread --------------------------------------------------------
 
-    async def db(self, fn, *args, **kwargs):
-        if self._executor is None:
+    async def db(self, fn, *args, _executor=None, **kwargs):
+        executor = _executor or self._executor
+        if executor is None:
             return fn(*args, **kwargs)
 
         def call():
             close_old_connections()
             return fn(*args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -228,7 +232,9 @@ class Sender:
             await self._write_link_states(final=True)
             if self._executor is not None:
                 await self.db(connections.close_all)
+                await self.db(connections.close_all, _executor=self._lease_executor)
                 self._executor.shutdown(wait=True)
+                self._lease_executor.shutdown(wait=True)
         log.info("sender %s stopped: %s", self.sender_id, self.stats)
         return self.stats
 
@@ -437,7 +443,9 @@ class Sender:
         while True:
             await asyncio.sleep(self.housekeeping_interval)
             try:
-                await self.db(outbox.leases_renew, sender=self.sender_id)
+                await self.db(
+                    outbox.leases_renew, sender=self.sender_id, _executor=self._lease_executor
+                )
                 await self._write_link_states()
                 now = time.monotonic()
                 if now - last_refresh >= self.refresh_interval:

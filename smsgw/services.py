@@ -31,6 +31,7 @@ from core.phone import normalize_mobile
 from .models import (
     ForbiddenTerm,
     Message,
+    MessageState,
     NoticeBatch,
     OperatorAccount,
     ScreeningRefusal,
@@ -207,7 +208,39 @@ def _sort_recipients(
 
 
 def _write_outbox(request: SendRequest, numbers: list[str], due_at: dt.datetime) -> None:
+    """Insert one outbox row per number: COPY on PostgreSQL (a 100,000-number campaign
+    in a few seconds), bulk INSERTs elsewhere."""
+    from django.db import connection
+
     now = clock.now()
+    if connection.vendor == "postgresql":
+        columns = (
+            "send_request_id, enterprise_id, subscription_id, sp_id, msisdn, state, "
+            "segments_total, created_at, due_at, lease_owner, attempts, error"
+        )
+        table = Message._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for number in numbers:
+                copy.write_row(
+                    (
+                        request.pk,
+                        request.enterprise_id,
+                        request.subscription_id,
+                        request.sp_id,
+                        number,
+                        MessageState.QUEUED,
+                        request.segments_per_message,
+                        now,
+                        due_at,
+                        "",
+                        0,
+                        "",
+                    )
+                )
+        return
     batch = 5000
     for start in range(0, len(numbers), batch):
         Message.objects.bulk_create(
