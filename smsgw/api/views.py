@@ -8,6 +8,8 @@ rate-limited per enterprise (SMSGW_API_RATE).
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -73,6 +75,11 @@ class SubmitView(_Base):
     def get_throttles(self):
         return super().get_throttles() if self.request.method == "POST" else []
 
+    @extend_schema(
+        operation_id="sms_requests_list",
+        responses=OpenApiTypes.OBJECT,
+        summary="Recent send requests of the caller's enterprise.",
+    )
     def get(self, request):
         """Recent send requests of the caller's enterprise."""
         queryset = selectors.send_requests_of_enterprise(self.enterprise_id())[:50]
@@ -87,6 +94,12 @@ class SubmitView(_Base):
             ]
         )
 
+    @extend_schema(
+        operation_id="sms_requests_create",
+        request=io.SubmitInput,
+        responses=OpenApiTypes.OBJECT,
+        summary="Submit a message to one number or a batch.",
+    )
     def post(self, request):
         data = io.SubmitInput(data=request.data)
         if not data.is_valid():
@@ -156,6 +169,11 @@ class SubmitView(_Base):
 class RequestView(_Base):
     """GET /api/v1/sms/requests/<id>: progress of a send request."""
 
+    @extend_schema(
+        operation_id="sms_request_retrieve",
+        responses=OpenApiTypes.OBJECT,
+        summary="A send request's progress.",
+    )
     def get(self, request, pk: int):
         try:
             progress = selectors.send_request_progress(
@@ -178,6 +196,11 @@ def _page(request, default=100, maximum=1000):
 class MessageListView(_Base):
     """GET /api/v1/sms/messages?msisdn=&state=&requestId=&offset=&limit= with segments."""
 
+    @extend_schema(
+        operation_id="sms_messages_list",
+        responses=OpenApiTypes.OBJECT,
+        summary="Messages of the caller's enterprise.",
+    )
     def get(self, request):
         try:
             offset, limit = _page(request)
@@ -200,6 +223,11 @@ class MessageListView(_Base):
 class MessageDetailView(_Base):
     """GET /api/v1/sms/messages/<id>: one message with its segments."""
 
+    @extend_schema(
+        operation_id="sms_message_retrieve",
+        responses=OpenApiTypes.OBJECT,
+        summary="A message with its segments and reports.",
+    )
     def get(self, request, pk: int):
         from ..models import Message
 
@@ -215,6 +243,11 @@ class ReplyListView(_Base):
 
     perms = {"GET": "smsgw.view_momessage"}
 
+    @extend_schema(
+        operation_id="sms_replies_list",
+        responses=OpenApiTypes.OBJECT,
+        summary="Replies (MO) routed to the caller's enterprise.",
+    )
     def get(self, request):
         try:
             offset, limit = _page(request)
@@ -235,6 +268,11 @@ class WebhookView(_Base):
 
     perms = {"GET": "smsgw.view_webhookendpoint", "PUT": "smsgw.change_webhookendpoint"}
 
+    @extend_schema(
+        operation_id="sms_webhook_retrieve",
+        responses=OpenApiTypes.OBJECT,
+        summary="The webhook for reports and replies.",
+    )
     def get(self, request):
         from ..models import WebhookEndpoint
 
@@ -243,6 +281,12 @@ class WebhookView(_Base):
             raise Http404
         return Response(self._out(endpoint))
 
+    @extend_schema(
+        operation_id="sms_webhook_update",
+        request=io.WebhookInput,
+        responses=OpenApiTypes.OBJECT,
+        summary="Set the webhook for reports and replies.",
+    )
     def put(self, request):
         data = io.WebhookInput(data=request.data)
         if not data.is_valid():
