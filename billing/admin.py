@@ -105,7 +105,7 @@ class RunForm(forms.Form):
     quarter_start = forms.DateField(
         label=_("季度起始日"),
         help_text=_("1、4、7、10 月的 1 日"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
 
 
