@@ -71,7 +71,7 @@ def _load(args) -> object:
         Enterprise(name=f"基准测试企业{i:04d}有限公司", brands=f"品牌{i}", city="郑州市")
         for i in range(args.enterprises)
     )
-    user = User.objects.create_user("noc_bench", password="pass-1234", is_staff=True)
+    user = User.objects.create_user("noc_bench", is_staff=True)
     user.groups.add(Group.objects.get(name="noc_engineer"))
     classes = list(FaultClass.objects.all())
     now = timezone.now()
@@ -94,7 +94,9 @@ def _load(args) -> object:
             reported_at=reported,
             status_changed_at=reported,
             owner=user if state != "acknowledged" and rng.random() < 0.3 else None,
-            resource_text=f"1069037{rng.randint(10000, 99999)} 郑州MAS-0{rng.randint(1, 3)}:{i % 64}",
+            resource_text=(
+                f"1069037{rng.randint(10000, 99999)} 郑州MAS-0{rng.randint(1, 3)}:{i % 64}"
+            ),
             sla_target_seconds=target,
         )
         if target is not None:
