@@ -116,7 +116,7 @@ def _load(args) -> object:
             batch = []
     Ticket.objects.bulk_create(batch)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE assurance_ticket")
     return user, enterprises
 
 
@@ -161,7 +161,8 @@ def main() -> None:
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database (its name is the base)")
     admin_url, scratch_url = _scratch(url)
-    _recreate(admin_url, scratch_url)
+    if not args.reuse:
+        _recreate(admin_url, scratch_url)
     env = {**os.environ, "DATABASE_URL": scratch_url}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     os.environ["DATABASE_URL"] = scratch_url
