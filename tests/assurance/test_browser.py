@@ -2,6 +2,8 @@
 resolves it; an enterprise user reports a fault in the portal and sees its clock."""
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from assurance.models import Ticket
 from tests.assurance.factories import active_subscription, noc_user, open_ticket
@@ -52,16 +54,20 @@ def test_a_noc_engineer_claims_the_most_urgent_ticket_and_resolves_it(
     ]
 
 
-def test_an_enterprise_user_reports_a_fault_and_sees_its_clock(browser_page, clock, manager):
+def test_an_enterprise_user_reports_a_fault_and_sees_its_clock(
+    browser_page, live_server, clock, manager
+):
     page = browser_page
     subscription = active_subscription(manager)
     user = enterprise_user(subscription.enterprise)
+    # Logged in through a server-side session (the portal login has its own tests).
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
 
-    page.goto("/portal/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pass-1234")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#dashboard-tickets")
     page.goto("/portal/tickets/new/")
     page.select_option("#id_subscription", str(subscription.pk))
     page.select_option("#id_ticket_type", "connectivity")
