@@ -363,10 +363,16 @@ class TicketAdmin(TransitionAdminMixin, admin.ModelAdmin):
             state=get.get("state", ""),
         )
         queryset = selectors.noc_queue(filters, user=request.user)
-        page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(get.get("page"))
+        counts = selectors.queue_state_counts()
+        paginator = Paginator(queryset, QUEUE_PAGE_SIZE)
+        if filters.only_state():
+            # The per-state counts already say how many rows there are: no second COUNT.
+            paginator.__dict__["count"] = (
+                counts.get(filters.state, 0) if filters.state else sum(counts.values())
+            )
+        page = paginator.get_page(get.get("page"))
         now = clock.now()
         rows = [(t, selectors.ticket_clock(t, now=now)) for t in page.object_list]
-        counts = selectors.queue_state_counts()
         query = get.copy()
         query.pop("page", None)
         context = {

@@ -304,6 +304,12 @@ class Ticket(FSMModelMixin, TimeStampedModel):
             ("view_sla_report", _("可查看修复时限报表")),
         ]
         indexes = [
+            # The NOC queue: open tickets in its exact order, so a page is an index scan.
+            models.Index(
+                fields=["sla_deadline", "sla_remaining_seconds", "reported_at", "id"],
+                name="ticket_open_queue_idx",
+                condition=Q(state__in=["acknowledged", "inProgress", "pending", "held"]),
+            ),
             models.Index(fields=["state", "sla_deadline", "id"], name="ticket_queue_idx"),
             models.Index(
                 fields=["sla_next_check_at"],

@@ -3,7 +3,7 @@ queue (most urgent first) and the monthly SLA report."""
 
 import datetime as dt
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -137,7 +137,12 @@ class QueueFilters:
     enterprise: str = ""  # an id
     resource: str = ""  # part of a service code, port or link
     state: str = ""
-    extra: dict = field(default_factory=dict)
+
+    def only_state(self) -> bool:
+        """No filter but (at most) the state."""
+        return not (
+            self.fault_class or self.severity or self.owner or self.enterprise or self.resource
+        )
 
 
 def noc_queue(filters: QueueFilters, *, user: User | None = None) -> QuerySet[Ticket]:

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import ValidationError
 
@@ -83,7 +84,11 @@ def test_less_than_24_hours_notice_is_refused_unless_an_emergency_with_reason(cl
     urgent.save()
     with committing():
         services.maintenance_announce(window_id=urgent.pk, by=noc)
-    change = StateChange.objects.filter(object_id=urgent.pk, to_state="announced").get()
+    change = StateChange.objects.get(
+        content_type=ContentType.objects.get_for_model(MaintenanceWindow),
+        object_id=urgent.pk,
+        to_state="announced",
+    )
     assert "光缆被挖断" in change.reason
     report = services_report(clock)
     assert [w.pk for w in report.emergencies] == [urgent.pk]
