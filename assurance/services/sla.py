@@ -174,7 +174,7 @@ def sla_check_due(*, now: dt.datetime | None = None, batch: int = 500) -> int:
     for ticket_id in ids:
         with transaction.atomic():
             ticket = (
-                Ticket.objects.select_for_update()
+                Ticket.objects.select_for_update(of=("self",))
                 .select_related("fault_class__calendar")
                 .get(pk=ticket_id)
             )

@@ -184,7 +184,9 @@ def ticket_create(
 
 def _locked(ticket_id: int) -> Ticket:
     return (
-        Ticket.objects.select_for_update().select_related("fault_class__calendar").get(pk=ticket_id)
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("fault_class__calendar")
+        .get(pk=ticket_id)
     )
 
 
