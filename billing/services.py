@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -408,21 +408,31 @@ def _publish(invoice: Invoice, event_type: str) -> None:
 
         return CustomerBillSerializer(invoice).data
 
-    enterprise_ids = set(enterprises_billed_to(invoice.account))
-    publish(
-        api=TMF_API,
-        event_type=event_type,
-        resource=document,
-        audience=lambda sub: sub.enterprise_id is None or sub.enterprise_id in enterprise_ids,
-    )
+    enterprise_ids: set[int] = set()
+
+    def audience(sub) -> bool:
+        # Read the billed enterprises only when some hub subscription is asked about
+        # (publish returns before that when nobody listens: one query saved per invoice).
+        if sub.enterprise_id is None:
+            return True
+        if not enterprise_ids:
+            enterprise_ids.update(enterprises_billed_to(invoice.account))
+        return sub.enterprise_id in enterprise_ids
+
+    publish(api=TMF_API, event_type=event_type, resource=document, audience=audience)
 
 
-def _totals(invoice: Invoice) -> None:
-    agg = invoice.lines.aggregate(
+def _line_sums(charges) -> dict:
+    return charges.aggregate(
+        count=Count("id"),
         total=Sum("amount"),
         tax=Sum("tax_amount"),
         late=Sum("amount", filter=Q(kind=Charge.Kind.LATE_FEE)),
     )
+
+
+def _totals(invoice: Invoice, agg: dict) -> None:
+    """Set the invoice's totals from the sums of its lines (`_line_sums`)."""
     late = agg["late"]
     total = agg["total"] or ZERO
     tax = agg["tax"] or ZERO
@@ -456,7 +466,10 @@ def invoice_build(
         unbilled = unbilled.filter(
             Q(subscription_id__in=subscription_ids) | Q(subscription__isnull=True)
         )
-    if not unbilled.exists():
+    # One aggregate both tells whether there is anything to bill and gives the totals
+    # (re-summed in the rare case that lines were added in between).
+    sums = _line_sums(unbilled)
+    if not sums["count"]:
         return None
     invoice = Invoice.objects.create(
         account=account,
@@ -466,8 +479,9 @@ def invoice_build(
         due_on=due_on,
         run=run,
     )
-    unbilled.update(invoice=invoice)
-    _totals(invoice)
+    if unbilled.update(invoice=invoice) != sums["count"]:
+        sums = _line_sums(invoice.lines.all())
+    _totals(invoice, sums)
     invoice.save()
     return invoice_issue(invoice_id=invoice.pk, by=by)
 
