@@ -486,7 +486,7 @@ def invoice_build(
     return invoice_issue(invoice_id=invoice.pk, by=by)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no savepoint: invoice_build holds the transaction
 def invoice_issue(*, invoice_id: int, by: User | None) -> Invoice:
     """Issue a draft: the next gapless number of the year, credit on the account applied,
     the CustomerBillCreateEvent published and the PDF rendered once, after commit."""
@@ -800,7 +800,9 @@ def bill_account_for_quarter(
             charges += recurring_charges(subscription, account, months)
         # Overage of closed months not rated yet (the monthly job may not have run).
         charges += overage_unsaved(subscriptions, months, today=today, account=account)
-        _save_new(charges)
+        # Charges rated before are skipped by the unique constraint on (subscription,
+        # kind, period) rather than read first: one query less per account.
+        Charge.objects.bulk_create(charges, ignore_conflicts=True)
         return invoice_build(
             account=account,
             kind=Invoice.Kind.QUARTERLY,
