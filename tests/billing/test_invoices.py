@@ -185,3 +185,32 @@ def test_billing_run_is_idempotent_with_progress_and_summary(clock, manager):
     assert again.invoices_created == 0
     assert Invoice.objects.count() == 3
     assert all(i.pdf_sha256 for i in Invoice.objects.all())
+
+
+def test_billing_run_keeps_the_others_work_when_one_account_fails(clock, manager, monkeypatch):
+    subs = [subscription_activated(manager, D(2026, 10, 1)) for _ in range(3)]
+    freeze_on(D(2026, 12, 17))
+    real = services.recurring_charges
+
+    def broken(subscription, account, months):
+        if subscription.pk == subs[1].pk:
+            raise RuntimeError("bad tariff")
+        return real(subscription, account, months)
+
+    monkeypatch.setattr(services, "recurring_charges", broken)
+    with committing():
+        run = services.billing_run_create(quarter_start=Q1, by=manager)
+    run.refresh_from_db()
+    assert run.state == BillingRun.State.DONE
+    assert (run.processed_accounts, run.invoices_created) == (3, 2)
+    assert [e["error"] for e in run.errors] == ["bad tariff"]
+    # Nothing of the failed account was written; the others are numbered gaplessly.
+    assert not Charge.objects.filter(subscription=subs[1]).exists()
+    numbers = sorted(int(i.number[4:]) for i in Invoice.objects.all())
+    assert numbers == [numbers[0], numbers[0] + 1]
+    monkeypatch.setattr(services, "recurring_charges", real)
+    with committing():
+        again = services.billing_run_create(quarter_start=Q1, by=manager)
+    again.refresh_from_db()
+    assert again.invoices_created == 1
+    assert Invoice.objects.count() == 3
