@@ -29,8 +29,10 @@ def committing():
 
 
 def next_ip() -> str:
-    n = next(_ips)
-    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256 or 1}"
+    """A distinct access address per call (hosts .1 to .254, so no two calls collide)."""
+    n = next(_ips) - 1
+    host, network = n % 254 + 1, n // 254
+    return f"10.{network // 256 % 256}.{network % 256}.{host}"
 
 
 def code_block(
