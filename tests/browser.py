@@ -57,7 +57,8 @@ def browser_page(live_server):
         context = browser.new_context(
             locale="zh-CN", base_url=live_server.url, viewport={"width": 1280, "height": 900}
         )
-        context.set_default_timeout(15_000)
+        # Generous: a loaded 2-core machine can take seconds per page; this is not a timing check.
+        context.set_default_timeout(45_000)
         page = context.new_page()
         try:
             yield page
