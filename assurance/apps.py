@@ -65,3 +65,12 @@ class AssuranceConfig(AppConfig):
             "assurance.view_sla_report",
         ],
     }
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .defaults import ensure_fault_classes
+
+        post_migrate.connect(
+            ensure_fault_classes, sender=self, dispatch_uid="assurance.ensure_fault_classes"
+        )
