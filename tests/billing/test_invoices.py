@@ -306,3 +306,26 @@ def test_a_chunk_billed_together_matches_billing_each_account_alone(clock, manag
         again, _errors = services._bill_chunk_together(run, accounts)
     assert [invoice for _a, invoice in again] == [None, None, None]
     assert Invoice.objects.filter(period_start=q2).count() == 3
+
+
+def test_a_chunk_that_fails_in_the_database_is_billed_account_by_account(
+    clock, manager, monkeypatch
+):
+    """A database error while billing a chunk together rolls back the chunk's work to its
+    savepoint and the run bills its accounts one by one: nothing is lost or doubled."""
+    for _ in range(3):
+        subscription_activated(manager, D(2026, 10, 1))
+    freeze_on(D(2026, 12, 17))
+
+    def broken(name, count):
+        raise services.IntegrityError("counter row gone")
+
+    monkeypatch.setattr(services, "sequence_reserve", broken)
+    with committing():
+        run = services.billing_run_create(quarter_start=Q1, by=manager)
+    run.refresh_from_db()
+    assert (run.processed_accounts, run.invoices_created, run.errors) == (3, 3, [])
+    assert run.amount_total == Decimal("7200.00")
+    numbers = sorted(int(i.number[4:]) for i in Invoice.objects.all())
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+    assert Charge.objects.filter(invoice__isnull=True).count() == 0
