@@ -1106,10 +1106,11 @@ def _insert_new_charges(charges: list[Charge]) -> None:
 
     On PostgreSQL they are COPied into a temporary table and moved over with one INSERT …
     ON CONFLICT DO NOTHING: building Django's multi-row INSERT (every value prepared per
-    field) was most of a billing run's time. Elsewhere: `bulk_create(ignore_conflicts)`."""
+    field) was most of a billing run's time. Elsewhere, and outside a transaction (the
+    staging table empties at each commit): `bulk_create(ignore_conflicts)`."""
     if not charges:
         return
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
         Charge.objects.bulk_create(charges, ignore_conflicts=True, batch_size=2000)
         return
     fields = [Charge._meta.get_field(name) for name in _COPIED_CHARGE_FIELDS]
