@@ -16,19 +16,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import clock
-from core.models import User
+from core.models import EventSubscription, User
 from core.money import ZERO, yuan
-from core.services import state_change_record
+from core.services import state_change_record, state_changes_record
 from customers.models import Enterprise
 from fulfillment import services as fulfillment_services
 from fulfillment.models import Subscription
-from fulfillment.services.common import sequence_next
+from fulfillment.services.common import sequence_next, sequence_reserve
 
 from . import rating, usage
 from .models import (
@@ -113,7 +113,11 @@ def enterprises_billed_to(account: BillingAccount) -> list[int]:
 
 
 # ---------------------------------------------------------------- rating
-def _new_charge(account, subscription, kind, month, end, *, quantity, unit_price, amount, text):
+def _new_charge(
+    account, subscription, kind, month, end, *, quantity, unit_price, amount, text, rate, now
+):
+    """An unsaved charge; `rate` (tax_rate()) and `now` are read once by the caller, as a
+    billing run makes tens of thousands of these."""
     return Charge(
         account=account,
         subscription=subscription,
@@ -123,10 +127,10 @@ def _new_charge(account, subscription, kind, month, end, *, quantity, unit_price
         quantity=quantity,
         unit_price=unit_price,
         amount=amount,
-        tax_rate=tax_rate(),
-        tax_amount=_tax(amount),
+        tax_rate=rate,
+        tax_amount=rating.tax_of(amount, rate, inclusive=settings.BILLING_PRICES_INCLUDE_TAX),
         description=text,
-        rated_at=clock.now(),
+        rated_at=now,
     )
 
 
@@ -141,6 +145,7 @@ def recurring_charges(
     activated = _local_date(subscription.activated_at)
     terminated = _local_date(subscription.terminated_at)
     code = subscription.service_code.code
+    rate, now = tax_rate(), clock.now()
     charges = []
     for month in months:
         days, month_days = rating.live_days(month, activated, terminated)
@@ -184,6 +189,8 @@ def recurring_charges(
                     unit_price=monthly,
                     amount=amount,
                     text=f"{code} {label} {name}{note}",
+                    rate=rate,
+                    now=now,
                 )
             )
     return charges
@@ -227,6 +234,8 @@ def overage_charges(
             unit_price=tariff.overage_price,
             amount=amount,
             text=text[:200],
+            rate=tax_rate(),
+            now=clock.now(),
         )
     ]
 
@@ -277,10 +286,18 @@ def overage_unsaved(
         payer = account or accounts.get(subscription.enterprise_id)
         if payer is None:
             payer = accounts[subscription.enterprise_id] = payer_account(subscription.enterprise)
-        for month in closed:
-            batch += overage_charges(
-                subscription, payer, month, used.get((subscription.pk, month), 0)
-            )
+        batch += _overage_of(subscription, payer, closed, used)
+    return batch
+
+
+def _overage_of(subscription, account, closed: list[dt.date], used: dict) -> list[Charge]:
+    """Unsaved overage charges of one subscription for the `closed` months, from usage
+    read beforehand (`usage.billable_segments_by_month`)."""
+    batch = []
+    for month in closed:
+        batch += overage_charges(
+            subscription, account, month, used.get((subscription.pk, month), 0)
+        )
     return batch
 
 
@@ -841,34 +858,279 @@ def _payer_accounts(quarter_start: dt.date, quarter_end: dt.date) -> list[Billin
         .values_list("enterprise_id", flat=True)
         .distinct()
     )
+    parent_of = dict(
+        Enterprise.objects.filter(pk__in=enterprise_ids).values_list("pk", "parent_id")
+    )
+    accounts = _accounts_of(set(parent_of) | {p for p in parent_of.values() if p})
     payers = {}
-    for enterprise in Enterprise.objects.filter(pk__in=enterprise_ids).select_related("parent"):
-        account = payer_account(enterprise)
+    for enterprise_id, parent_id in parent_of.items():
+        account = accounts[enterprise_id]
+        if account.bill_to_parent and parent_id:
+            account = accounts[parent_id]
         payers[account.pk] = account
     return [payers[k] for k in sorted(payers)]
+
+
+def _accounts_of(enterprise_ids: set[int]) -> dict[int, BillingAccount]:
+    """The billing accounts of these enterprises by enterprise id, the missing ones
+    created (as `billing_account_for`, in two queries and one insert for all)."""
+    accounts = {
+        a.enterprise_id: a for a in BillingAccount.objects.filter(enterprise_id__in=enterprise_ids)
+    }
+    missing = sorted(enterprise_ids - set(accounts))
+    if missing:
+        BillingAccount.objects.bulk_create(
+            [BillingAccount(enterprise_id=pk, number=f"BA{pk:08d}") for pk in missing],
+            ignore_conflicts=True,
+        )
+        accounts.update(
+            (a.enterprise_id, a) for a in BillingAccount.objects.filter(enterprise_id__in=missing)
+        )
+    return accounts
 
 
 RUN_CHUNK = 50
 
 
 def _bill_chunk(run: BillingRun, chunk: list[BillingAccount]) -> tuple[list, list[dict]]:
-    """Bill `chunk` in one transaction (committing once per chunk instead of once per
-    account is most of a run's speed), each account in its own savepoint so one account's
-    error rolls back only that account. Returns (account, invoice) pairs and the errors."""
+    """Bill `chunk` in one transaction: all its accounts at once (`_bill_chunk_together`),
+    or, when that fails in the database, account by account, each in its own savepoint so
+    one account's error rolls back only that account. Returns (account, invoice) pairs
+    and the errors."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                return _bill_chunk_together(run, chunk)
+        except Exception:  # retried account by account below, which reports the culprit
+            logger.exception("billing run %s: chunk billed together failed, one by one", run.pk)
+        return _bill_each(run, chunk)
+
+
+def _bill_each(run: BillingRun, chunk: list[BillingAccount]) -> tuple[list, list[dict]]:
+    """Bill each account of `chunk` in its own savepoint of the caller's transaction."""
     results = []
     errors: list[dict] = []
-    with transaction.atomic():
-        for account in chunk:
-            try:
-                invoice = bill_account_for_quarter(
-                    account=account, quarter_start=run.period_start, run=run
-                )
-            except Exception as exc:  # one account's failure is reported, not fatal
-                logger.exception("billing run %s: account %s failed", run.pk, account.number)
-                errors.append({"account": account.number, "error": str(exc)[:300]})
-                invoice = None
-            results.append((account, invoice))
+    for account in chunk:
+        try:
+            invoice = bill_account_for_quarter(
+                account=account, quarter_start=run.period_start, run=run
+            )
+        except Exception as exc:  # one account's failure is reported, not fatal
+            logger.exception("billing run %s: account %s failed", run.pk, account.number)
+            errors.append({"account": account.number, "error": str(exc)[:300]})
+            invoice = None
+        results.append((account, invoice))
     return results, errors
+
+
+class _NotTogetherError(Exception):
+    """A chunk that cannot be billed in one go (an enterprise billed to two of its
+    accounts): it is billed account by account instead."""
+
+
+def _bill_chunk_together(run: BillingRun, chunk: list[BillingAccount]) -> tuple[list, list[dict]]:
+    """Bill a chunk of payer accounts for the run's quarter with a few queries for the
+    whole chunk instead of ~25 per account: the same result as `bill_account_for_quarter`
+    for each account (idempotent per account and quarter; charges never rated twice;
+    gapless numbers, state records, credit, events and PDFs as `invoice_issue` does).
+
+    Accounts are locked together; subscriptions, usage, unbilled sums and existing
+    invoices are read for the chunk; charges, invoices and state records are inserted in
+    bulk; the chunk's invoice numbers are reserved with one counter update. An account
+    whose charges cannot be rated is reported and left out (nothing of it is written);
+    a database error raises, and the caller bills the chunk account by account."""
+    quarter_start = run.period_start
+    quarter_end = rating.quarter_end(quarter_start)
+    today = clock.today()
+    ids = [account.pk for account in chunk]
+    locked = {
+        account.pk: account
+        for account in BillingAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    invoiced = set(
+        Invoice.objects.filter(
+            account_id__in=ids, kind=Invoice.Kind.QUARTERLY, period_start=quarter_start
+        )
+        .exclude(state=Invoice.State.VOID)
+        .values_list("account_id", flat=True)
+    )
+    todo = [locked[pk] for pk in ids if pk in locked and pk not in invoiced]
+    invoices: dict[int, Invoice] = {}
+    errors: list[dict] = []
+    if todo:
+        invoices = _invoice_chunk(run, todo, quarter_start, quarter_end, today, errors)
+    return [(account, invoices.get(account.pk)) for account in chunk], errors
+
+
+def _invoice_chunk(run, todo, quarter_start, quarter_end, today, errors) -> dict[int, Invoice]:
+    """Rate and invoice the locked, not yet invoiced accounts `todo` (`_bill_chunk_together`)."""
+    payer_of: dict[int, BillingAccount] = {account.enterprise_id: account for account in todo}
+    branches = BillingAccount.objects.filter(
+        bill_to_parent=True, enterprise__parent_id__in=list(payer_of)
+    ).values_list("enterprise_id", "enterprise__parent_id")
+    for enterprise_id, parent_id in branches:
+        if enterprise_id in payer_of:
+            raise _NotTogetherError(enterprise_id)
+        payer_of[enterprise_id] = payer_of[parent_id]
+    # Months of this quarter, and earlier months not billed yet (as bill_account_for_quarter).
+    lookback = rating.month_start(quarter_start - dt.timedelta(days=LOOKBACK_DAYS))
+    months = rating.months_of(lookback, quarter_end)
+    closed = [m for m in months if rating.next_month(m) <= today]
+    subscriptions: dict[int, list] = defaultdict(list)
+    for subscription in _subscriptions_of(list(payer_of), lookback, quarter_end):
+        subscriptions[payer_of[subscription.enterprise_id].pk].append(subscription)
+    used = {}
+    if closed and subscriptions:
+        used = usage.billable_segments_by_month(
+            [s.pk for subs in subscriptions.values() for s in subs],
+            closed[0],
+            rating.next_month(closed[-1]),
+        )
+    charges = []
+    rated = []
+    for account in todo:
+        try:
+            mine = []
+            for subscription in subscriptions.get(account.pk, ()):
+                mine += recurring_charges(subscription, account, months)
+            for subscription in subscriptions.get(account.pk, ()):
+                mine += _overage_of(subscription, account, closed, used)
+        except Exception as exc:  # one account's failure is reported, not fatal
+            logger.exception("billing run %s: account %s failed", run.pk, account.number)
+            errors.append({"account": account.number, "error": str(exc)[:300]})
+            continue
+        charges += mine
+        rated.append(account)
+    _insert_new_charges(charges)
+    rated_ids = [account.pk for account in rated]
+    overdue = set(
+        Invoice.objects.filter(account_id__in=rated_ids, due_on__lt=today)
+        .exclude(state__in=[Invoice.State.DRAFT, Invoice.State.VOID])
+        .values_list("account_id", flat=True)
+    )
+    late = []
+    for account in rated:
+        if account.pk in overdue:
+            late += _late_fee_charges(account, today)
+    if late:
+        Charge.objects.bulk_create(late)
+    unbilled = Charge.objects.filter(
+        account_id__in=rated_ids, invoice__isnull=True, period_start__lt=quarter_end
+    )
+    sums = {
+        row["account_id"]: row
+        for row in unbilled.values("account_id").annotate(
+            count=Count("id"),
+            total=Sum("amount"),
+            tax=Sum("tax_amount"),
+            late=Sum("amount", filter=Q(kind=Charge.Kind.LATE_FEE)),
+        )
+    }
+    billable = [account for account in rated if sums.get(account.pk, {}).get("count")]
+    if not billable:
+        return {}
+    year = today.year
+    first = sequence_reserve(f"invoice-{year}", len(billable))
+    drafts = []
+    for offset, account in enumerate(billable):
+        invoice = Invoice(
+            account=account,
+            kind=Invoice.Kind.QUARTERLY,
+            period_start=quarter_start,
+            period_end=quarter_end,
+            due_on=quarter_start,
+            run=run,
+        )
+        _totals(invoice, sums[account.pk])
+        invoice.issue(number=f"{year}{first + offset:07d}", on=today)
+        drafts.append(invoice)
+    issued = Invoice.objects.bulk_create(drafts)
+    by_account = {invoice.account_id: invoice for invoice in issued}
+    count = unbilled.filter(account_id__in=list(by_account)).update(
+        invoice_id=Case(
+            *[When(account_id=a, then=Value(invoice.pk)) for a, invoice in by_account.items()],
+            output_field=IntegerField(),
+        )
+    )
+    if count != sum(sums[a]["count"] for a in by_account):
+        # Lines added in between (the monthly overage job): re-sum from the invoices.
+        for invoice in issued:
+            _totals(invoice, _line_sums(invoice.lines.all()))
+            invoice.save(update_fields=["total", "tax_total", "late_fee_total"])
+    state_changes_record(objs=issued, before=Invoice.State.DRAFT, by=None, reason=_("出账"))
+    with_credit = set(
+        Payment.objects.filter(account_id__in=list(by_account), state=Payment.State.RECEIVED)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    for invoice in issued:
+        if invoice.account_id in with_credit:
+            _apply_credit(invoice)
+        if invoice.state == Invoice.State.ISSUED and invoice.outstanding <= 0:
+            invoice.settle(on=today)  # nothing to pay
+            invoice.save()
+    if EventSubscription.objects.filter(api=TMF_API).exists():
+        for invoice in issued:
+            _publish(invoice, "CustomerBillCreateEvent")
+    from .tasks import invoice_pdf_render_task
+
+    pks = [invoice.pk for invoice in issued]
+
+    def render():
+        for pk in pks:
+            invoice_pdf_render_task.delay(pk)
+
+    transaction.on_commit(render)
+    return by_account
+
+
+_COPIED_CHARGE_FIELDS = (
+    "account",
+    "subscription",
+    "kind",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_rate",
+    "tax_amount",
+    "description",
+    "rated_at",
+)
+
+
+def _insert_new_charges(charges: list[Charge]) -> None:
+    """Insert unsaved rated charges, skipping those rated before: the unique constraint on
+    (subscription, kind, period) decides rather than reading them first.
+
+    On PostgreSQL they are COPied into a temporary table and moved over with one INSERT …
+    ON CONFLICT DO NOTHING: building Django's multi-row INSERT (every value prepared per
+    field) was most of a billing run's time. Elsewhere, and outside a transaction (the
+    staging table empties at each commit): `bulk_create(ignore_conflicts)`."""
+    if not charges:
+        return
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        Charge.objects.bulk_create(charges, ignore_conflicts=True, batch_size=2000)
+        return
+    fields = [Charge._meta.get_field(name) for name in _COPIED_CHARGE_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    attnames = [f.attname for f in fields]
+    table = connection.ops.quote_name(Charge._meta.db_table)
+    staging = "billing_charge_staging"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+            for charge in charges:
+                copy.write_row([getattr(charge, name) for name in attnames])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"TRUNCATE {staging}")
 
 
 def _bill_one_by_one(run: BillingRun, chunk: list[BillingAccount]) -> tuple[list, list[dict]]:
@@ -877,7 +1139,8 @@ def _bill_one_by_one(run: BillingRun, chunk: list[BillingAccount]) -> tuple[list
     results = []
     errors: list[dict] = []
     for account in chunk:
-        part, failed = _bill_chunk(run, [account])
+        with transaction.atomic():
+            part, failed = _bill_each(run, [account])
         results += part
         errors += failed
     return results, errors

@@ -47,8 +47,9 @@ class User(AbstractUser):
 class StateChange(models.Model):
     """One transition of any state machine in the project: object, from, to, who, when, why.
 
-    Written only by `core.services.state_change_record`, which every transition service
-    calls in the same transaction as the change it records.
+    Written only by `core.services.state_change_record` (or `state_changes_record` for a
+    batch), which every transition service calls in the same transaction as the change it
+    records.
     """
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)

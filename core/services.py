@@ -47,6 +47,36 @@ def state_change_record(
     )
 
 
+def state_changes_record(
+    *,
+    objs: list[models.Model],
+    before: str,
+    by: User | None,
+    reason: str = "",
+    field: str = "state",
+) -> list[StateChange]:
+    """`state_change_record` for many objects of one model that all moved from `before`,
+    in one insert (a billing run issues a chunk of invoices at once)."""
+    if not objs:
+        return []
+    user = by if by is not None and getattr(by, "is_authenticated", False) else None
+    content_type = ContentType.objects.get_for_model(objs[0], for_concrete_model=True)
+    at = clock.now()
+    return StateChange.objects.bulk_create(
+        StateChange(
+            content_type=content_type,
+            object_id=obj.pk,
+            field=field,
+            from_state=before,
+            to_state=getattr(obj, field),
+            by=user,
+            at=at,
+            reason=reason,
+        )
+        for obj in objs
+    )
+
+
 # ---------------------------------------------------------------- TMF event hub
 @transaction.atomic
 def event_subscription_create(

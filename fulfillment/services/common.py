@@ -27,6 +27,17 @@ def sequence_next(name: str) -> int:
     The row is locked until the caller commits, so concurrent callers wait and each gets
     its own value; a rolled-back caller gives its value back.
     """
+    return sequence_reserve(name, 1)
+
+
+def sequence_reserve(name: str, count: int) -> int:
+    """Reserve `count` consecutive values of a gapless counter with one update, inside the
+    caller's transaction; returns the first (a billing run numbers a chunk's invoices at
+    once). Same locking as `sequence_next`: the row stays locked until the caller commits
+    and a rollback gives every value back, so the counter stays gapless as long as the
+    caller uses all `count` values."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
     try:
         sequence = Sequence.objects.select_for_update().get(name=name)
     except Sequence.DoesNotExist:
@@ -36,9 +47,10 @@ def sequence_next(name: str) -> int:
         except IntegrityError:
             pass
         sequence = Sequence.objects.select_for_update().get(name=name)
-    sequence.last_value += 1
+    first = sequence.last_value + 1
+    sequence.last_value += count
     sequence.save(update_fields=["last_value"])
-    return sequence.last_value
+    return first
 
 
 def dispatch(task, *args) -> None:

@@ -214,3 +214,118 @@ def test_billing_run_keeps_the_others_work_when_one_account_fails(clock, manager
     again.refresh_from_db()
     assert again.invoices_created == 1
     assert Invoice.objects.count() == 3
+
+
+def _snapshot(invoices) -> list:
+    """What a billing run wrote for these invoices, comparable across two runs."""
+    rows = []
+    for invoice in sorted((i for i in invoices if i is not None), key=lambda i: i.number):
+        invoice.refresh_from_db()
+        rows.append(
+            (
+                invoice.account_id,
+                invoice.number,
+                invoice.state,
+                invoice.issued_on,
+                invoice.total,
+                invoice.tax_total,
+                invoice.late_fee_total,
+                invoice.paid_principal,
+                sorted(
+                    (
+                        c.kind,
+                        c.subscription_id,
+                        c.period_start,
+                        c.amount,
+                        c.tax_amount,
+                        c.description,
+                    )
+                    for c in invoice.lines.all()
+                ),
+                sorted(
+                    (s.from_state, s.to_state, s.reason)
+                    for s in StateChange.objects.filter(object_id=invoice.pk, field="state")
+                    if s.content_type.model == "invoice"
+                ),
+                sorted((a.principal, a.late_fee) for a in invoice.allocations.all()),
+            )
+        )
+    return rows
+
+
+def test_a_chunk_billed_together_matches_billing_each_account_alone(clock, manager, usage):
+    """The run's fast path (a chunk of accounts in a few queries) writes the same invoices
+    as billing each account on its own: credit on the account, a late fee on an overdue
+    invoice, a branch billed to its parent, overage, an account with nothing new."""
+    from django.db import transaction
+
+    credit = subscription_activated(manager, D(2026, 10, 1))
+    overdue = subscription_activated(manager, D(2026, 10, 1))
+    parent = ready_enterprise(manager)
+    branch = ready_enterprise(manager)
+    branch.parent = parent
+    branch.save()
+    services.billing_account_set_bill_to_parent(enterprise_id=branch.pk, value=True, by=manager)
+    own = subscription_activated(manager, D(2027, 2, 10), enterprise=parent)
+    theirs = subscription_activated(manager, D(2027, 1, 20), enterprise=branch)
+    freeze_on(D(2026, 12, 17))
+    first = bill_quarter(credit, Q1)
+    pay(first, first.total + Decimal("150.00"))
+    bill_quarter(overdue, Q1)
+    usage[(own.pk, D(2027, 2, 1))] = 12_000
+    usage[(theirs.pk, D(2027, 2, 1))] = 30_000
+    q2 = D(2027, 4, 1)
+    freeze_on(D(2027, 3, 17))
+    run = BillingRun.objects.create(period_start=q2, period_end=D(2027, 7, 1))
+    accounts = services._payer_accounts(q2, D(2027, 7, 1))
+    assert len(accounts) == 3
+
+    class UndoError(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            alone, alone_errors = services._bill_each(run, accounts)
+            expected = _snapshot(invoice for _a, invoice in alone)
+            raise UndoError
+    except UndoError:
+        pass
+    assert not Invoice.objects.filter(period_start=q2).exists()
+    with transaction.atomic():
+        together, together_errors = services._bill_chunk_together(run, accounts)
+    got = _snapshot(invoice for _a, invoice in together)
+    assert alone_errors == together_errors == []
+    assert [a.pk for a, _i in together] == [a.pk for a in accounts]
+    assert len(got) == 3
+    assert got == expected
+    kinds = {line[0] for invoice in got for line in invoice[8]}
+    assert {"late_fee", "overage", "port_fee", "package_fee"} <= kinds
+    assert any(invoice[7] > 0 for invoice in got)  # the credit paid part of one invoice
+    # Billing the chunk again writes nothing (one quarterly invoice per account).
+    with transaction.atomic():
+        again, _errors = services._bill_chunk_together(run, accounts)
+    assert [invoice for _a, invoice in again] == [None, None, None]
+    assert Invoice.objects.filter(period_start=q2).count() == 3
+
+
+def test_a_chunk_that_fails_in_the_database_is_billed_account_by_account(
+    clock, manager, monkeypatch
+):
+    """A database error while billing a chunk together rolls back the chunk's work to its
+    savepoint and the run bills its accounts one by one: nothing is lost or doubled."""
+    for _ in range(3):
+        subscription_activated(manager, D(2026, 10, 1))
+    freeze_on(D(2026, 12, 17))
+
+    def broken(name, count):
+        raise services.IntegrityError("counter row gone")
+
+    monkeypatch.setattr(services, "sequence_reserve", broken)
+    with committing():
+        run = services.billing_run_create(quarter_start=Q1, by=manager)
+    run.refresh_from_db()
+    assert (run.processed_accounts, run.invoices_created, run.errors) == (3, 3, [])
+    assert run.amount_total == Decimal("7200.00")
+    numbers = sorted(int(i.number[4:]) for i in Invoice.objects.all())
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+    assert Charge.objects.filter(invoice__isnull=True).count() == 0

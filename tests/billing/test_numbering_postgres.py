@@ -62,3 +62,48 @@ def test_concurrent_issuing_leaves_no_gap_and_no_duplicate(clock, manager):
     numbers = sorted(Invoice.objects.exclude(number="").values_list("number", flat=True))
     assert numbers == [f"2026{n:07d}" for n in range(1, 6)]
     assert Invoice.objects.filter(state="draft").count() == 1
+
+
+def test_reserving_blocks_and_single_numbers_concurrently_leaves_no_gap(db):
+    """A billing run reserves a chunk's invoice numbers at once (`sequence_reserve`) while
+    single invoices are issued (`sequence_next`): every value is handed out once, and a
+    rolled-back reservation gives its whole block back."""
+    from fulfillment.models import Sequence
+    from fulfillment.services.common import sequence_next, sequence_reserve
+
+    name = "invoice-test-block"
+    counts = [3, 1, 5, 1, 2, 1]  # 5 is rolled back
+    start = threading.Barrier(len(counts), timeout=30)
+    taken: list[int] = []
+    errors = []
+
+    class RollbackError(Exception):
+        pass
+
+    def take(count, fail):
+        try:
+            start.wait()
+            with transaction.atomic():
+                if count == 1:
+                    values = [sequence_next(name)]
+                else:
+                    first = sequence_reserve(name, count)
+                    values = list(range(first, first + count))
+                if fail:
+                    raise RollbackError
+            taken.extend(values)
+        except RollbackError:
+            pass
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take, args=(count, count == 5)) for count in counts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(taken) == list(range(1, 9))
+    assert Sequence.objects.get(name=name).last_value == 8
