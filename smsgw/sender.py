@@ -321,12 +321,18 @@ class Sender:
             ]
             for account in ready:
                 room = min(self.claim_batch, account.capacity - account.in_flight)
-                items = await self.db(
-                    outbox.outbox_claim,
-                    sender=self.sender_id,
-                    sp_ids=[account.spec.sp_id],
-                    limit=max(1, room),
-                )
+                try:
+                    items = await self.db(
+                        outbox.outbox_claim,
+                        sender=self.sender_id,
+                        sp_ids=[account.spec.sp_id],
+                        limit=max(1, room),
+                    )
+                except Exception:
+                    # The claim's transaction rolled back whole (nothing was leased), e.g.
+                    # a deadlock victim or a lost connection: claim again after a pause.
+                    log.exception("sender %s: claim failed", self.sender_id)
+                    items = []
                 claimed += len(items)
                 self.stats.claimed += len(items)
                 for item in items:
