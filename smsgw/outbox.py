@@ -12,6 +12,10 @@ they are tested without sockets. The outbox protocol:
 3. `submit_results_record` stores Msg_Id and Result per segment, `reports_record`
    matches status reports by Msg_Id; both settle the messages' states and count
    `DailyUsage` (day in Asia/Shanghai).
+
+On PostgreSQL each step is a few set-based statements per batch, whatever its size
+(the sender's throughput is bound by these round trips); elsewhere the ORM does the
+same row by row.
 """
 
 from __future__ import annotations
