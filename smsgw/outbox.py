@@ -12,6 +12,10 @@ they are tested without sockets. The outbox protocol:
 3. `submit_results_record` stores Msg_Id and Result per segment, `reports_record`
    matches status reports by Msg_Id; both settle the messages' states and count
    `DailyUsage` (day in Asia/Shanghai).
+
+On PostgreSQL each step is a few set-based statements per batch, whatever its size
+(the sender's throughput is bound by these round trips); elsewhere the ORM does the
+same row by row.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from .models import (
     MessageState,
     MoMessage,
     Segment,
+    SendRequest,
     WebhookEndpoint,
 )
 from .webhooks import reply_events_queue, report_events_queue
@@ -148,7 +153,9 @@ def outbox_claim(*, sender: str, sp_ids: Iterable[str], limit: int) -> list[Work
     """Claim up to `limit` due messages of the given accounts; return their segments to send.
 
     Expired leases first (a dead sender's messages; never the caller's own, which it
-    still holds in memory), then queued messages by due time.
+    still holds in memory), then queued messages by due time. On PostgreSQL the queued
+    ones are claimed, leased and given their segment rows in one statement
+    (`_claim_due_pg`): the claim is one round trip however large the batch.
     """
     sp_ids = list(sp_ids)
     if not sp_ids or limit <= 0:
@@ -160,13 +167,25 @@ def outbox_claim(*, sender: str, sp_ids: Iterable[str], limit: int) -> list[Work
         .order_by("lease_until"),
         limit,
     )
+    if connection.vendor == "postgresql":
+        items = _claim_messages(stale, stale=stale, sender=sender, now=now)
+        due_limit = limit - len(stale)
+        return items + _claim_due_pg(sender=sender, sp_ids=sp_ids, limit=due_limit, now=now)
     due = _claim_ids(
         Message.objects.filter(state=S.QUEUED, due_at__lte=now, sp_id__in=sp_ids).order_by(
             "due_at", "id"
         ),
         limit - len(stale),
     )
-    ids = stale + due
+    return _claim_messages(stale + due, stale=stale, sender=sender, now=now)
+
+
+def _claim_messages(
+    ids: list[int], *, stale: list[int], sender: str, now: dt.datetime
+) -> list[WorkItem]:
+    """Lease the messages `ids` (already locked by the caller) and create or reuse their
+    segment rows: a re-claimed (`stale`) message's segments that have a Msg_Id are not
+    sent again."""
     if not ids:
         return []
     Message.objects.filter(id__in=ids).update(
@@ -239,6 +258,93 @@ def outbox_claim(*, sender: str, sp_ids: Iterable[str], limit: int) -> list[Work
     return items
 
 
+def _claim_due_pg(
+    *, sender: str, sp_ids: list[str], limit: int, now: dt.datetime
+) -> list[WorkItem]:
+    """PostgreSQL: take up to `limit` queued messages (FOR UPDATE SKIP LOCKED, so
+    concurrent senders never take the same row), lease them and insert their segment
+    rows (state submitting, no Msg_Id) in one statement; return the work items.
+
+    A queued message has no segments yet (segments are only created here and in
+    `_claim_messages`, which also moves the message out of queued), so every segment
+    is new.
+    """
+    if limit <= 0:
+        return []
+    message_table = Message._meta.db_table
+    segment_table = Segment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH picked AS (
+                SELECT id FROM {message_table}
+                WHERE state = %(queued)s AND due_at <= %(now)s AND sp_id = ANY(%(sp_ids)s)
+                ORDER BY due_at, id
+                LIMIT %(limit)s
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE {message_table} AS m
+                SET state = %(submitting)s, lease_owner = %(sender)s,
+                    lease_until = %(lease_until)s, attempts = m.attempts + 1
+                FROM picked WHERE m.id = picked.id
+                RETURNING m.id, m.sp_id, m.msisdn, m.send_request_id, m.segments_total
+            ), segments AS (
+                INSERT INTO {segment_table}
+                    (message_id, seq, state, msg_id, report_stat, submitting_at, sender)
+                SELECT c.id, g.seq, %(submitting)s, '', '', %(now)s, %(sender)s
+                FROM claimed AS c CROSS JOIN LATERAL generate_series(1, c.segments_total) AS g(seq)
+                RETURNING id, message_id, seq
+            )
+            SELECT s.id, c.id, s.seq, c.sp_id, c.msisdn, c.send_request_id
+            FROM segments AS s JOIN claimed AS c ON c.id = s.message_id
+            ORDER BY c.id, s.seq
+            """,  # noqa: S608 (table names from the models)
+            {
+                "queued": S.QUEUED,
+                "submitting": S.SUBMITTING,
+                "now": now,
+                "sp_ids": sp_ids,
+                "limit": limit,
+                "sender": sender,
+                "lease_until": now + dt.timedelta(seconds=lease_seconds()),
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    requests = {
+        pk: (content, src_id)
+        for pk, content, src_id in SendRequest.objects.filter(
+            id__in={row[5] for row in rows}
+        ).values_list("id", "content", "src_id")
+    }
+    # split_text depends only on the text and the 8-bit reference: split each once.
+    splits: dict[tuple[int, int], list] = {}
+    items = []
+    for segment_id, message_id, seq, sp_id, msisdn, request_id in rows:
+        content, src_id = requests[request_id]
+        key = (request_id, message_id & 0xFF)
+        parts = splits.get(key)
+        if parts is None:
+            parts = splits[key] = split_text(content, message_id)
+        part = parts[seq - 1]
+        items.append(
+            WorkItem(
+                segment_id=segment_id,
+                message_id=message_id,
+                sp_id=sp_id,
+                msisdn=msisdn,
+                src_id=src_id,
+                msg_fmt=part.msg_fmt,
+                tp_udhi=part.tp_udhi,
+                pk_total=part.pk_total,
+                pk_number=part.pk_number,
+                content=part.content,
+            )
+        )
+    return items
+
+
 def leases_renew(*, sender: str) -> int:
     """Extend the leases of the messages this sender is still submitting."""
     return Message.objects.filter(lease_owner=sender, state=S.SUBMITTING).update(
@@ -260,6 +366,9 @@ def settle_messages(message_ids: Iterable[int]) -> None:
     """Recompute each message's state from its segments (the message summarises them)."""
     ids = list(set(message_ids))
     if not ids:
+        return
+    if connection.vendor == "postgresql":
+        _settle_messages_pg(ids)
         return
     now = clock.now()
     totals = dict(Message.objects.filter(id__in=ids).values_list("id", "segments_total"))
@@ -300,17 +409,90 @@ def settle_messages(message_ids: Iterable[int]) -> None:
         report_events_queue(newly_final)
 
 
+def _settle_messages_pg(ids: list[int]) -> None:
+    """`settle_messages` as one statement: count each message's segments by state, lock
+    the messages (in id order, so two writers never wait on each other in a cycle) and
+    move them by the same rules: failed as soon as one segment failed, delivered when
+    all were delivered, expired when the rest expired, submitted when all have a Msg_Id
+    (only from submitting). A message reaching a final state is released from its
+    lease and queued for the report webhook."""
+    now = clock.now()
+    message_table = Message._meta.db_table
+    segment_table = Segment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH counts AS (
+                SELECT message_id,
+                       count(*) FILTER (WHERE state = %(failed)s) AS failed,
+                       count(*) FILTER (WHERE state = %(delivered)s) AS delivered,
+                       count(*) FILTER (WHERE state = %(expired)s) AS expired,
+                       count(*) FILTER (WHERE msg_id <> '') AS with_id
+                FROM {segment_table} WHERE message_id = ANY(%(ids)s)
+                GROUP BY message_id
+            ), locked AS (
+                SELECT m.id, m.state AS old_state,
+                       CASE
+                           WHEN c.failed > 0 THEN %(failed)s
+                           WHEN c.delivered = m.segments_total THEN %(delivered)s
+                           WHEN c.delivered + c.expired = m.segments_total THEN %(expired)s
+                           WHEN c.with_id = m.segments_total THEN %(submitted)s
+                       END AS target
+                FROM {message_table} AS m JOIN counts AS c ON c.message_id = m.id
+                ORDER BY m.id
+                FOR UPDATE OF m
+            ), moves AS (
+                SELECT id, target,
+                       target = %(submitted)s AND old_state = %(submitting)s AS to_submitted,
+                       target <> %(submitted)s AND old_state = ANY(%(final_from)s) AS to_final
+                FROM locked WHERE target IS NOT NULL
+            )
+            UPDATE {message_table} AS m SET
+                state = CASE WHEN v.to_submitted OR v.to_final THEN v.target ELSE m.state END,
+                submitted_at = CASE WHEN v.to_submitted THEN %(now)s
+                                    ELSE COALESCE(m.submitted_at, %(now)s) END,
+                done_at = CASE WHEN v.to_final THEN %(now)s ELSE m.done_at END,
+                lease_owner = CASE WHEN v.to_submitted OR v.to_final THEN ''
+                                   ELSE m.lease_owner END,
+                lease_until = CASE WHEN v.to_submitted OR v.to_final THEN NULL
+                                   ELSE m.lease_until END
+            FROM moves AS v
+            WHERE m.id = v.id
+              AND (v.to_submitted OR v.to_final
+                   OR (v.target <> %(submitted)s AND m.submitted_at IS NULL))
+            RETURNING m.id, v.to_final
+            """,  # noqa: S608 (table names from the models)
+            {
+                "ids": ids,
+                "now": now,
+                "failed": S.FAILED,
+                "delivered": S.DELIVERED,
+                "expired": S.EXPIRED,
+                "submitted": S.SUBMITTED,
+                "submitting": S.SUBMITTING,
+                "final_from": [S.QUEUED, S.SUBMITTING, S.SUBMITTED],
+            },
+        )
+        newly_final = [message_id for message_id, to_final in cursor.fetchall() if to_final]
+    if newly_final and WebhookEndpoint.objects.filter(is_active=True, send_reports=True).exists():
+        report_events_queue(newly_final)
+
+
 # ----------------------------------------------------------------------------- usage
 
 
 def _usage_add(counts: dict[tuple[int, dt.date], Counter]) -> None:
     """Add to DailyUsage rows (created on first use; safe against a concurrent creator)."""
+    counts = {key: counter for key, counter in counts.items() if any(counter.values())}
+    if not counts:
+        return
+    if connection.vendor == "postgresql":
+        _usage_add_pg(counts)
+        return
     for (subscription_id, day), counter in counts.items():
         increments = {
             f"{field}_segments": F(f"{field}_segments") + n for field, n in counter.items() if n
         }
-        if not increments:
-            continue
         row = DailyUsage.objects.filter(subscription_id=subscription_id, day=day)
         if row.update(**increments):
             continue
@@ -325,6 +507,56 @@ def _usage_add(counts: dict[tuple[int, dt.date], Counter]) -> None:
             row.update(**increments)
 
 
+def _usage_add_pg(counts: dict[tuple[int, dt.date], Counter]) -> None:
+    """PostgreSQL: all increments in one INSERT … ON CONFLICT DO UPDATE (the unique
+    (subscription, day) constraint makes a concurrent first use safe)."""
+    keys = sorted(counts)  # one lock order for every writer
+    table = DailyUsage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table}
+                (subscription_id, day, submitted_segments, delivered_segments, failed_segments)
+            SELECT * FROM unnest(%s::bigint[], %s::date[], %s::integer[], %s::integer[],
+                                 %s::integer[])
+            ON CONFLICT (subscription_id, day) DO UPDATE SET
+                submitted_segments = {table}.submitted_segments + EXCLUDED.submitted_segments,
+                delivered_segments = {table}.delivered_segments + EXCLUDED.delivered_segments,
+                failed_segments = {table}.failed_segments + EXCLUDED.failed_segments
+            """,  # noqa: S608 (table name from the model)
+            [
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [counts[k]["submitted"] for k in keys],
+                [counts[k]["delivered"] for k in keys],
+                [counts[k]["failed"] for k in keys],
+            ],
+        )
+
+
+def _errors_set(errors: dict[int, str], *, only_empty: bool) -> None:
+    """Set messages' `error` (one statement on PostgreSQL); `only_empty` keeps an error
+    already recorded."""
+    if not errors:
+        return
+    if connection.vendor != "postgresql":
+        for message_id, error in errors.items():
+            queryset = Message.objects.filter(id=message_id)
+            if only_empty:
+                queryset = queryset.filter(error="")
+            queryset.update(error=error)
+        return
+    table = Message._meta.db_table
+    condition = " AND m.error = ''" if only_empty else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET error = v.error "  # noqa: S608 (fixed names)
+            "FROM unnest(%s::bigint[], %s::varchar[]) AS v(id, error) "
+            f"WHERE m.id = v.id{condition}",
+            [list(errors), list(errors.values())],
+        )
+
+
 # ----------------------------------------------------------------------------- results
 
 
@@ -337,6 +569,9 @@ def submit_results_record(outcomes: list[SubmitOutcome], *, sender: str = "") ->
     stays unacknowledged and its message is handed back for another try shortly.
     """
     if not outcomes:
+        return
+    if connection.vendor == "postgresql":
+        _submit_results_record_pg(outcomes)
         return
     now = clock.now()
     by_id = {o.segment_id: o for o in outcomes}
@@ -365,10 +600,9 @@ def submit_results_record(outcomes: list[SubmitOutcome], *, sender: str = "") ->
     if changed:
         _segments_set(changed, ["state", "msg_id", "submit_result", "submitted_at", "done_at"])
     failed = {by_id[s.pk].message_id: by_id[s.pk] for s in changed if s.state == S.FAILED}
-    for message_id, outcome in failed.items():
-        Message.objects.filter(id=message_id).update(
-            error=(outcome.error or f"Result {outcome.result}")[:100]
-        )
+    _errors_set(
+        {m: (o.error or f"Result {o.result}")[:100] for m, o in failed.items()}, only_empty=False
+    )
     if accepted_messages:
         per_message = Counter(accepted_messages)
         subs = Message.objects.filter(id__in=per_message, subscription_id__isnull=False)
@@ -392,6 +626,8 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
     """
     if not reports:
         return []
+    if connection.vendor == "postgresql":
+        return _reports_record_pg(reports)
     now = clock.now()
     by_msg_id = {str(r.msg_id): r for r in reports}
     segments = list(Segment.objects.filter(msg_id__in=by_msg_id))
@@ -415,9 +651,11 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
         changed.append(segment)
     if changed:
         _segments_set(changed, ["state", "report_stat", "report_at", "done_at"])
-        for message_id in set(failed):
-            stat = next(s.report_stat for s in changed if s.message_id == message_id)
-            Message.objects.filter(id=message_id, error="").update(error=f"状态报告 {stat}")
+        first_stat: dict[int, str] = {}
+        for segment in changed:
+            if segment.state == S.FAILED:
+                first_stat.setdefault(segment.message_id, segment.report_stat)
+        _errors_set({m: f"状态报告 {stat}" for m, stat in first_stat.items()}, only_empty=True)
         usage: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)
         day = local_day(now)
         counts = Counter((m, "delivered") for m in delivered) + Counter(
@@ -433,6 +671,131 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
                 usage[(subs[message_id], day)][kind] += n
         _usage_add(usage)
         settle_messages({s.message_id for s in changed})
+    return [r for r in reports if str(r.msg_id) not in found]
+
+
+def _submit_results_record_pg(outcomes: list[SubmitOutcome]) -> None:
+    """`submit_results_record` on PostgreSQL: the segments are written with one
+    UPDATE … FROM unnest(…) (only those still submitting), then errors, message states
+    (`_settle_messages_pg`) and usage, each one statement for the whole batch."""
+    now = clock.now()
+    by_id = {o.segment_id: o for o in outcomes}
+    answered = [o for o in by_id.values() if o.result is not None]
+    segment_table = Segment._meta.db_table
+    message_table = Message._meta.db_table
+    rows = []
+    with connection.cursor() as cursor:
+        if answered:
+            cursor.execute(
+                f"""
+                UPDATE {segment_table} AS s SET
+                    state = CASE WHEN v.result = 0 THEN %(submitted)s ELSE %(failed)s END,
+                    msg_id = COALESCE(v.msg_id, s.msg_id),
+                    submit_result = v.result,
+                    submitted_at = %(now)s,
+                    done_at = CASE WHEN v.result = 0 THEN s.done_at ELSE %(now)s END
+                FROM unnest(%(ids)s::bigint[], %(msg_ids)s::varchar[], %(results)s::integer[])
+                     AS v(id, msg_id, result),
+                     {message_table} AS m
+                WHERE s.id = v.id AND s.state = %(submitting)s AND m.id = s.message_id
+                RETURNING s.message_id, v.result, m.subscription_id
+                """,  # noqa: S608 (table names from the models)
+                {
+                    "submitted": S.SUBMITTED,
+                    "failed": S.FAILED,
+                    "submitting": S.SUBMITTING,
+                    "now": now,
+                    "ids": [o.segment_id for o in answered],
+                    "msg_ids": [
+                        str(o.msg_id) if o.result == 0 or o.msg_id else None for o in answered
+                    ],
+                    "results": [o.result for o in answered],
+                },
+            )
+            rows = cursor.fetchall()
+        unanswered: set[int] = set()
+        silent = [o.segment_id for o in by_id.values() if o.result is None]
+        if silent:
+            cursor.execute(
+                f"SELECT DISTINCT message_id FROM {segment_table} "  # noqa: S608
+                "WHERE id = ANY(%s) AND state = %s",
+                [silent, S.SUBMITTING],
+            )
+            unanswered = {row[0] for row in cursor.fetchall()}
+    failed = {message_id for message_id, result, _sub in rows if result != 0}
+    if failed:
+        refused = {o.message_id: o for o in answered if o.result != 0 and o.message_id in failed}
+        _errors_set(
+            {m: (o.error or f"Result {o.result}")[:100] for m, o in refused.items()},
+            only_empty=False,
+        )
+    if unanswered:
+        Message.objects.filter(id__in=unanswered, state=S.SUBMITTING).update(
+            lease_owner="", lease_until=now + dt.timedelta(seconds=5)
+        )
+    settle_messages({o.message_id for o in outcomes} - unanswered)
+    usage: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)
+    day = local_day(now)
+    for _message_id, result, subscription_id in rows:
+        if result == 0 and subscription_id is not None:
+            usage[(subscription_id, day)]["submitted"] += 1
+    _usage_add(usage)
+
+
+def _reports_record_pg(reports: list[ReportIn]) -> list[ReportIn]:
+    """`reports_record` on PostgreSQL: the segments still awaiting a report are matched
+    and written with one UPDATE … FROM unnest(…); the reports that matched no
+    segment at all are found with one more query; then errors, message states and
+    usage in one statement each."""
+    now = clock.now()
+    by_msg_id = {str(r.msg_id): r for r in reports}
+    segment_table = Segment._meta.db_table
+    message_table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {segment_table} AS s SET
+                state = CASE WHEN v.delivered THEN %(delivered)s ELSE %(failed)s END,
+                report_stat = v.stat, report_at = %(now)s, done_at = %(now)s
+            FROM unnest(%(msg_ids)s::varchar[], %(stats)s::varchar[], %(flags)s::boolean[])
+                 AS v(msg_id, stat, delivered),
+                 {message_table} AS m
+            WHERE s.msg_id = v.msg_id AND s.state = %(submitted)s AND m.id = s.message_id
+            RETURNING s.msg_id, s.message_id, s.state, s.report_stat, m.subscription_id
+            """,  # noqa: S608 (table names from the models)
+            {
+                "delivered": S.DELIVERED,
+                "failed": S.FAILED,
+                "submitted": S.SUBMITTED,
+                "now": now,
+                "msg_ids": list(by_msg_id),
+                "stats": [r.stat[:7] for r in by_msg_id.values()],
+                "flags": [r.stat == "DELIVRD" for r in by_msg_id.values()],
+            },
+        )
+        changed = cursor.fetchall()
+        found = {row[0] for row in changed}
+        rest = [m for m in by_msg_id if m not in found]
+        if rest:
+            # Already final (a repeated report) or not known (yet): tell them apart.
+            cursor.execute(
+                f"SELECT DISTINCT msg_id FROM {segment_table} WHERE msg_id = ANY(%s)",  # noqa: S608
+                [rest],
+            )
+            found.update(row[0] for row in cursor.fetchall())
+    if changed:
+        first_stat: dict[int, str] = {}
+        usage: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)
+        day = local_day(now)
+        for _msg_id, message_id, state, stat, subscription_id in changed:
+            if state == S.FAILED:
+                first_stat.setdefault(message_id, stat)
+            if subscription_id is not None:
+                kind = "delivered" if state == S.DELIVERED else "failed"
+                usage[(subscription_id, day)][kind] += 1
+        _errors_set({m: f"状态报告 {stat}" for m, stat in first_stat.items()}, only_empty=True)
+        settle_messages({row[1] for row in changed})
+        _usage_add(usage)
     return [r for r in reports if str(r.msg_id) not in found]
 
 

@@ -4,8 +4,10 @@ One asyncio loop keeps CMPP sessions (`smsgw.cmpp.session.Session`, one per link
 the account's `max_links`) for every active account fulfillment provisioned and for
 the operator's service accounts, claims due outbox rows, submits their segments within
 the window and the licensed rate (split across the links), and records results,
-status reports and replies. All database work runs in one dedicated thread
-(`smsgw.outbox`), batched, so that the loop keeps the links busy meanwhile.
+status reports and replies. Database work runs in dedicated threads (`smsgw.outbox`),
+batched, so that the loop keeps the links busy meanwhile: on PostgreSQL claims and
+writes (results, reports, replies) have a thread and connection each, so a batch is
+claimed while the previous one's results are written.
 
 Status reports and replies are acknowledged (DELIVER_RESP) only after the batch that
 stored them has committed, so a crash never loses one. Several senders may run at once
@@ -174,6 +176,11 @@ class Sender:
         self.accounts: dict[str, _Account] = {}
         self.stats = SenderStats()
         self._executor = None if inline_db else ThreadPoolExecutor(1, "smsgw-db")
+        # Results, reports and replies are written on their own connection on PostgreSQL,
+        # overlapping the claims; SQLite has one writer at a time, so it shares the thread.
+        self._write_executor = self._executor
+        if not inline_db and connections["default"].vendor == "postgresql":
+            self._write_executor = ThreadPoolExecutor(1, "smsgw-write")
         # Lease renewal has its own thread and connection, so a slow batch never lets
         # this sender's leases run out (another sender would then send them again).
         self._lease_executor = None if inline_db else ThreadPoolExecutor(1, "smsgw-lease")
@@ -235,6 +242,9 @@ class Sender:
                 await self.db(connections.close_all, _executor=self._lease_executor)
                 self._executor.shutdown(wait=True)
                 self._lease_executor.shutdown(wait=True)
+                if self._write_executor is not self._executor:
+                    await self.db(connections.close_all, _executor=self._write_executor)
+                    self._write_executor.shutdown(wait=True)
         log.info("sender %s stopped: %s", self.sender_id, self.stats)
         return self.stats
 
@@ -302,17 +312,27 @@ class Sender:
         idle_since: float | None = None
         while not self._stop.is_set():
             claimed = 0
+            # Claim when a worthwhile batch fits (a claim is a round trip, whatever its
+            # size); `_submit` wakes this loop when in-flight rows drop to that level.
             ready = [
-                a for a in self.accounts.values() if a.connected() and a.in_flight < a.capacity
+                a
+                for a in self.accounts.values()
+                if a.connected() and a.capacity - a.in_flight >= self._claim_room(a)
             ]
             for account in ready:
                 room = min(self.claim_batch, account.capacity - account.in_flight)
-                items = await self.db(
-                    outbox.outbox_claim,
-                    sender=self.sender_id,
-                    sp_ids=[account.spec.sp_id],
-                    limit=max(1, room),
-                )
+                try:
+                    items = await self.db(
+                        outbox.outbox_claim,
+                        sender=self.sender_id,
+                        sp_ids=[account.spec.sp_id],
+                        limit=max(1, room),
+                    )
+                except Exception:
+                    # The claim's transaction rolled back whole (nothing was leased), e.g.
+                    # a deadlock victim or a lost connection: claim again after a pause.
+                    log.exception("sender %s: claim failed", self.sender_id)
+                    items = []
                 claimed += len(items)
                 self.stats.claimed += len(items)
                 for item in items:
@@ -332,6 +352,10 @@ class Sender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             self._wake.clear()
+
+    def _claim_room(self, account: _Account) -> int:
+        """Free in-flight places needed before the next claim for `account`."""
+        return max(1, min(self.claim_batch, account.capacity // 2))
 
     async def _idle(self) -> bool:
         if any(a.in_flight for a in self.accounts.values()) or self._results or self._reports:
@@ -382,6 +406,8 @@ class Sender:
                 self.stats.rejected += 1
         finally:
             account.in_flight -= 1
+            if account.capacity - account.in_flight == self._claim_room(account):
+                self._wake.set()
         self._results.append(outcome)
 
     # -- deliveries ------------------------------------------------------------------
@@ -403,38 +429,65 @@ class Sender:
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:
+                # Nothing is lost: `_flush` put the batch back; try again shortly.
+                log.exception("sender %s: writing a batch failed", self.sender_id)
+                await asyncio.sleep(1.0)
 
     async def _flush(self) -> None:
         results, self._results = self._results, []
         reports, self._reports = self._reports, []
         replies, self._replies = self._replies, []
-        if results:
-            await self.db(outbox.submit_results_record, results, sender=self.sender_id)
-            if any(r.result is None for r in results):
-                self._wake.set()
         if results or reports or replies:
             self._last_progress = time.monotonic()
-        if reports:
-            unmatched = await self.db(outbox.reports_record, [r for r, _f, _n in reports])
-            missing = {u.msg_id for u in unmatched}
-            self.stats.reports += len(reports) - len(missing)
-            for report, future, tries in reports:
-                if report.msg_id in missing and tries < 40:
-                    # The SUBMIT_RESP may still be on its way to the writer: try again.
-                    self._reports.append((report, future, tries + 1))
-                    continue
-                if report.msg_id in missing:
-                    self.stats.unmatched_reports += 1
-                    log.warning("status report for unknown Msg_Id %s dropped", report.msg_id)
-                if not future.done():
-                    future.set_result(None)
-        if replies:
-            await self.db(outbox.replies_record, [r for r, _f in replies])
-            self.stats.replies += len(replies)
-            for _reply, future in replies:
-                if not future.done():
-                    future.set_result(None)
+        write = self._write_executor
+        try:
+            if results:
+                await self.db(
+                    outbox.submit_results_record, results, sender=self.sender_id, _executor=write
+                )
+                if any(r.result is None for r in results):
+                    self._wake.set()
+                results = []
+            if reports:
+                unmatched = await self.db(
+                    outbox.reports_record, [r for r, _f, _n in reports], _executor=write
+                )
+                self._reports_settle(reports, {u.msg_id for u in unmatched})
+                reports = []
+            if replies:
+                await self.db(outbox.replies_record, [r for r, _f in replies], _executor=write)
+                self.stats.replies += len(replies)
+                for _reply, future in replies:
+                    if not future.done():
+                        future.set_result(None)
+                replies = []
+        except Exception:
+            # Each write is one transaction, rolled back whole on an error (a lost
+            # connection, a deadlock victim): put back what was not written, so the next
+            # flush writes it; the writes ignore rows already past the state they expect.
+            self._results[:0] = results
+            self._reports[:0] = reports
+            self._replies[:0] = replies
+            raise
+
+    def _reports_settle(
+        self, reports: list[tuple[outbox.ReportIn, asyncio.Future, int]], missing: set[int]
+    ) -> None:
+        """Acknowledge stored reports; keep unmatched ones for another try a while."""
+        self.stats.reports += len(reports) - len(missing)
+        for report, future, tries in reports:
+            if report.msg_id in missing and tries < 40:
+                # The SUBMIT_RESP may still be on its way to the writer: try again.
+                self._reports.append((report, future, tries + 1))
+                continue
+            if report.msg_id in missing:
+                self.stats.unmatched_reports += 1
+                log.warning("status report for unknown Msg_Id %s dropped", report.msg_id)
+            if not future.done():
+                future.set_result(None)
 
     # -- housekeeping ------------------------------------------------------------------
 

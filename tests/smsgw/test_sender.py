@@ -4,10 +4,13 @@ import asyncio
 import datetime as dt
 
 import pytest
+from django.db import OperationalError
 
 from customers.models import RegisteredRecipient
+from smsgw import outbox
 from smsgw.models import DailyUsage, Extension, Message, MessageState, MoMessage, Segment
 from smsgw.outbox import local_day
+from smsgw.sender import Sender
 from smsgw.services import sms_enqueue
 
 from .factories import registered_numbers, sending_subscription
@@ -115,3 +118,35 @@ def test_messages_of_an_account_without_links_stay_queued(clock, manager, sender
 
     assert stats.submitted == 0
     assert request.messages.get().state == MessageState.QUEUED
+
+
+def test_a_failed_write_keeps_the_batch_for_the_next_flush(monkeypatch):
+    """A write that fails (lost connection, deadlock victim) rolls back whole; the
+    sender keeps the results and the reports behind them and writes them next time."""
+    calls = []
+
+    def results_record(results, *, sender):
+        calls.append(list(results))
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(outbox, "submit_results_record", results_record)
+    monkeypatch.setattr(outbox, "reports_record", lambda reports: [])
+    sender = Sender(inline_db=True, accounts_loader=list)
+    outcome = outbox.SubmitOutcome(segment_id=1, message_id=1, msg_id=42, result=0)
+
+    async def main():
+        acknowledged = asyncio.get_running_loop().create_future()
+        sender._results.append(outcome)
+        sender._reports.append((outbox.ReportIn(42, "DELIVRD"), acknowledged, 0))
+        with pytest.raises(OperationalError):
+            await sender._flush()
+        assert sender._results == [outcome] and len(sender._reports) == 1
+        assert not acknowledged.done()
+        await sender._flush()
+        return acknowledged.done()
+
+    assert asyncio.run(main())
+    assert calls == [[outcome], [outcome]]
+    assert sender._results == [] and sender._reports == []
+    assert sender.stats.reports == 1
