@@ -129,3 +129,21 @@ def test_counts_by_reports_every_state_and_real_counts(client):
     EventDelivery.objects.create(event=event, callback="http://cb.example/")
     samples = dict((labels["state"], n) for labels, n in metrics.tmf_hub_deliveries() if labels)
     assert samples == {"pending": 1, "delivered": 0, "failed": 0}
+
+
+def test_tmf_hub_failures_and_retries_are_read_from_the_deliveries(client):
+    from core.models import DeliveryAttempt, EventDelivery, OutboxEvent
+
+    event = OutboxEvent.objects.create(
+        api="x", event_id="00000000-0000-0000-0000-000000000002", event_type="T", payload={}
+    )
+    retrying = EventDelivery.objects.create(
+        event=event, callback="http://cb.example/a", attempt_count=2
+    )
+    EventDelivery.objects.create(event=event, callback="http://cb.example/b")
+    DeliveryAttempt.objects.create(delivery=retrying, number=1, status_code=500)
+    DeliveryAttempt.objects.create(delivery=retrying, number=2, error="timeout")
+    text = _scrape(client)
+    assert 'mas_webhook_attempt_failures_total{kind="tmf_hub"} 2.0' in text
+    assert 'mas_webhook_deliveries_retrying{kind="tmf_hub"} 1.0' in text
+    assert 'mas_webhook_deliveries{kind="tmf_hub",state="pending"} 2.0' in text
