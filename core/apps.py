@@ -44,6 +44,7 @@ class CoreConfig(AppConfig):
 
         tracing.connect_celery_signals()
         metrics.register_collector("mas_webhook_deliveries", metrics.tmf_hub_deliveries)
+        metrics.register_collector("mas_webhook_deliveries_retrying", metrics.tmf_hub_retrying)
         metrics.register_collector(
             "mas_webhook_attempt_failures_total", metrics.tmf_hub_attempt_failures
         )

@@ -75,9 +75,16 @@ CATALOGUE: dict[str, MetricSpec] = {
             "account",
         ),
         _spec(
+            "mas_smsgw_submit_result8_total",
+            "counter",
+            "SUBMIT_RESPs with Result 8 (flow control), retried or not, per sender's links",
+            "account",
+            "sender",
+        ),
+        _spec(
             "mas_smsgw_submit_result8_5m",
             "gauge",
-            "Segments failed with Result 8 (flow control) in the last 5 minutes",
+            "Segments failed with Result 8 (flow control, retries exhausted), last 5 minutes",
             "account",
         ),
         _spec(
@@ -98,14 +105,14 @@ CATALOGUE: dict[str, MetricSpec] = {
         _spec(
             "mas_assurance_tickets_near_breach",
             "gauge",
-            "Open trouble tickets within the warning period of their SLA",
-            "priority",
+            "Open trouble tickets past the 80 % warning of their repair clock, not breached",
+            "fault_class",
         ),
         _spec(
             "mas_assurance_tickets_breached",
             "gauge",
-            "Open trouble tickets past their SLA deadline",
-            "priority",
+            "Open trouble tickets past their repair deadline",
+            "fault_class",
         ),
         # billing
         _spec(
@@ -113,6 +120,15 @@ CATALOGUE: dict[str, MetricSpec] = {
             "gauge",
             "Share of accounts done in each billing run still in progress (0-1)",
             "run",
+            "period",
+        ),
+        _spec(
+            "mas_billing_run_accounts",
+            "gauge",
+            "Accounts of each billing run still in progress: processed and total",
+            "run",
+            "period",
+            "count",
         ),
         _spec("mas_billing_runs", "gauge", "Billing runs by state", "state"),
         # webhooks: TMF hub callbacks, smsgw delivery-report callbacks
@@ -123,6 +139,12 @@ CATALOGUE: dict[str, MetricSpec] = {
             "kind",
         ),
         _spec("mas_webhook_deliveries", "gauge", "Webhook deliveries by state", "kind", "state"),
+        _spec(
+            "mas_webhook_deliveries_retrying",
+            "gauge",
+            "Webhook deliveries not given up whose last POST failed (waiting for a retry)",
+            "kind",
+        ),
         # fulfillment
         _spec("mas_fulfillment_orders", "gauge", "Product orders by state", "state"),
         _spec(
@@ -266,6 +288,16 @@ def tmf_hub_deliveries() -> list[Sample]:
 
     samples = counts_by(EventDelivery.objects.all(), "state", EventDelivery.State.values)
     return [({"kind": "tmf_hub", **labels}, n) for labels, n in samples]
+
+
+def tmf_hub_retrying() -> list[Sample]:
+    """Provider: TMF hub callbacks still pending after a failed attempt (kind="tmf_hub")."""
+    from core.models import EventDelivery
+
+    pending = EventDelivery.objects.filter(
+        state=EventDelivery.State.PENDING, attempt_count__gt=0
+    ).count()
+    return [({"kind": "tmf_hub"}, pending)]
 
 
 def tmf_hub_attempt_failures() -> list[Sample]:

@@ -55,6 +55,18 @@ def trace(trace_id: str | None = None) -> Iterator[str]:
         _trace_id.reset(token)
 
 
+def bind(trace_id: str | None) -> str:
+    """Set the id for the rest of the current context, without a reset; returns it.
+
+    For a unit of work that owns its context and ends with it: an asyncio task (each
+    task runs in a copy of its creator's context, so the id does not leak to siblings),
+    e.g. the sender's one task per segment. Elsewhere use `trace()`.
+    """
+    value = clean_trace_id(trace_id)
+    _trace_id.set(value)
+    return value
+
+
 class RequestIdMiddleware:
     """Gives every request a trace id (see the module docstring) and echoes it back."""
 

@@ -153,10 +153,10 @@ class SendRequestAdmin(ReadOnlyAdminMixin, EnterpriseScopedMixin, admin.ModelAdm
         "scheduled_at",
     ]
     list_filter = ["kind", "channel"]
-    search_fields = ["enterprise__name", "=id"]
+    search_fields = ["enterprise__name", "=id", "=trace_id"]
     list_select_related = ["enterprise"]
     exclude = ["body", "content", "refused"]
-    readonly_fields = ["progress", "text_shown"]
+    readonly_fields = ["progress", "text_shown", "trace_id"]
 
     @admin.display(description=_("短信内容"))
     def text_shown(self, obj):

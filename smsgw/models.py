@@ -224,6 +224,11 @@ class SendRequest(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The trace id (core.tracing) of the call that accepted the messages. The outbox is
+    # a process boundary Celery does not cross: the sender reads the id with the rows it
+    # claims and logs each submit, report and webhook under it. Stored once per call
+    # (every message of a call shares it), so a 100,000-number COPY carries no extra bytes.
+    trace_id = models.CharField(_("跟踪号"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("发送请求")
@@ -472,6 +477,9 @@ class LinkState(models.Model):
     current_rate = models.FloatField(_("当前速率（条/秒）"), default=0)
     submitted = models.PositiveBigIntegerField(_("累计提交"), default=0)
     reports = models.PositiveBigIntegerField(_("累计回执"), default=0)
+    # Every SUBMIT_RESP with Result 8 (流量控制错, CMPP §8.4.3.2; smsgw.cmpp.session),
+    # retried or not, since the link's session started: the ISMG telling us to slow down.
+    flow_controlled = models.PositiveBigIntegerField(_("累计流控应答"), default=0)
     updated_at = models.DateTimeField(_("更新时间"), default=clock.now)
 
     class Meta:
@@ -543,6 +551,9 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(_("最近错误"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=clock.now)
     delivered_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    # The trace id of the API call that sent the message this report is about (empty for
+    # replies): each attempt logs under it and sends it as X-Trace-Id.
+    trace_id = models.CharField(_("跟踪号"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("回调推送")

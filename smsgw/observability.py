@@ -76,7 +76,8 @@ def submits_total() -> list[Sample]:
 
 
 def result8_recent() -> list[Sample]:
-    """Segments answered Result 8 (flow control) in the last 5 minutes, per account."""
+    """Segments failed with Result 8 (flow control) in the last 5 minutes, per account: the
+    session retries Result 8 with a back-off, so these are the ones whose retries ran out."""
     since = clock.now() - dt.timedelta(minutes=5)
     rows = (
         Segment.objects.filter(state=MessageState.FAILED, submitted_at__gte=since, submit_result=8)
@@ -84,6 +85,15 @@ def result8_recent() -> list[Sample]:
         .annotate(n=Count("id"))
     )
     return [({"account": row["message__sp_id"]}, row["n"]) for row in rows]
+
+
+def result8_total() -> list[Sample]:
+    """Every SUBMIT_RESP with Result 8 per account and sender, as the live senders count it
+    (`SessionCounters.flow_controlled`, written to LinkState with the link state). Per
+    sender, because each sender's count restarts with it: Prometheus sees a counter reset
+    of that series rather than a drop in a sum."""
+    rows = _fresh_links().values("sp_id", "sender").annotate(n=Sum("flow_controlled"))
+    return [({"account": row["sp_id"], "sender": row["sender"]}, row["n"] or 0) for row in rows]
 
 
 def report_latency() -> list[Sample]:
@@ -120,6 +130,14 @@ def webhook_deliveries() -> list[Sample]:
     return [({"kind": "sms_report", "state": state}, n) for state, n in counts.items()]
 
 
+def webhook_retrying() -> list[Sample]:
+    """Deliveries whose last POST failed and that are not given up yet."""
+    pending = WebhookDelivery.objects.filter(
+        state=WebhookDelivery.State.PENDING, attempts__gt=0
+    ).count()
+    return [({"kind": "sms_report"}, pending)]
+
+
 def webhook_attempt_failures() -> list[Sample]:
     """Failed POSTs: every attempt of a delivery except a successful last one."""
     totals = WebhookDelivery.objects.aggregate(
@@ -150,10 +168,12 @@ def register_all() -> None:
         ("mas_smsgw_window_in_use", window_in_use),
         ("mas_smsgw_submit_rate", submit_rate),
         ("mas_smsgw_submits_total", submits_total),
+        ("mas_smsgw_submit_result8_total", result8_total),
         ("mas_smsgw_submit_result8_5m", result8_recent),
         ("mas_smsgw_report_latency_seconds", report_latency),
         ("mas_smsgw_outbox_messages", outbox_depth),
         ("mas_webhook_deliveries", webhook_deliveries),
+        ("mas_webhook_deliveries_retrying", webhook_retrying),
         ("mas_webhook_attempt_failures_total", webhook_attempt_failures),
     ):
         register_collector(metric, provider)

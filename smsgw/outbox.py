@@ -32,6 +32,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import clock
+from core.phone import mask_mobile
+from core.tracing import trace
 
 from .cmpp.text import split_text
 from .models import (
@@ -65,6 +67,7 @@ class WorkItem:
     pk_total: int
     pk_number: int
     content: bytes
+    trace_id: str = ""  # of the call that enqueued the message (SendRequest.trace_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,7 @@ def _claim_messages(
             "segments_total",
             "send_request__content",
             "send_request__src_id",
+            "send_request__trace_id",
         )
     )
     existing: dict[int, dict[int, Segment]] = defaultdict(dict)
@@ -249,6 +253,7 @@ def _claim_messages(
             pk_total=part.pk_total,
             pk_number=part.pk_number,
             content=part.content,
+            trace_id=message.send_request.trace_id,
         )
         for message, seq, part in plan
     ]
@@ -617,6 +622,24 @@ def submit_results_record(outcomes: list[SubmitOutcome], *, sender: str = "") ->
     settle_messages({o.message_id for o in outcomes} - unanswered)
 
 
+def _report_log(segment: Segment, report: ReportIn) -> None:
+    """Log a matched report under its message's trace id: a failure at INFO, a delivery
+    at DEBUG (thousands a second; the level check keeps that free when DEBUG is off)."""
+    level = logging.DEBUG if report.stat == "DELIVRD" else logging.INFO
+    if not logger.isEnabledFor(level):
+        return
+    with trace(segment.trace_id):
+        logger.log(
+            level,
+            "report %s for message %s segment %s to %s (Msg_Id %s)",
+            report.stat,
+            segment.message_id,
+            segment.seq,
+            mask_mobile(segment.msisdn),
+            segment.msg_id,
+        )
+
+
 @transaction.atomic
 def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
     """Match status reports to segments by Msg_Id; return the ones that matched nothing.
@@ -630,7 +653,11 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
         return _reports_record_pg(reports)
     now = clock.now()
     by_msg_id = {str(r.msg_id): r for r in reports}
-    segments = list(Segment.objects.filter(msg_id__in=by_msg_id))
+    segments = list(
+        Segment.objects.filter(msg_id__in=by_msg_id).annotate(
+            trace_id=F("message__send_request__trace_id"), msisdn=F("message__msisdn")
+        )
+    )
     found = {s.msg_id for s in segments}
     changed = []
     delivered: list[int] = []
@@ -649,6 +676,7 @@ def reports_record(reports: list[ReportIn]) -> list[ReportIn]:
             segment.state = S.FAILED
             failed.append(segment.message_id)
         changed.append(segment)
+        _report_log(segment, report)
     if changed:
         _segments_set(changed, ["state", "report_stat", "report_at", "done_at"])
         first_stat: dict[int, str] = {}

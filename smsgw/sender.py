@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connections
 
-from core import clock
+from core import clock, tracing
+from core.phone import mask_mobile
 
 from . import outbox
 from .cmpp.pdu import ProtocolError, Submit, Version
@@ -370,6 +371,7 @@ class Sender:
 
     async def _submit(self, account: _Account, item: outbox.WorkItem) -> None:
         asyncio.current_task().set_name("submit")
+        tracing.bind(item.trace_id)  # this task's logs carry the enqueuing call's id
         pdu = Submit(
             dest_terminal_ids=(item.msisdn,),
             msg_content=item.content,
@@ -391,6 +393,12 @@ class Sender:
         except ProtocolError as exc:
             outcome = outbox.SubmitOutcome(item.segment_id, item.message_id, None, 99, str(exc))
             self.stats.rejected += 1
+            log.warning(
+                "message %s to %s not submitted: %s",
+                item.message_id,
+                mask_mobile(item.msisdn),
+                exc,
+            )
         except (SessionError, OSError) as exc:
             log.warning("segment %s unanswered: %s", item.segment_id, exc)
             outcome = outbox.SubmitOutcome(item.segment_id, item.message_id, None, None)
@@ -404,6 +412,13 @@ class Sender:
                 account.submitted += 1
             else:
                 self.stats.rejected += 1
+                log.warning(
+                    "message %s segment %s to %s refused: Result %s",
+                    item.message_id,
+                    item.pk_number,
+                    mask_mobile(item.msisdn),
+                    resp.result,
+                )
         finally:
             account.in_flight -= 1
             if account.capacity - account.in_flight == self._claim_room(account):
@@ -534,6 +549,7 @@ class Sender:
                         "current_rate": 0 if final else round(account.current_rate, 1),
                         "submitted": session.counters.accepted,
                         "reports": session.counters.reports,
+                        "flow_controlled": session.counters.flow_controlled,
                     }
                 )
         with contextlib.suppress(Exception):

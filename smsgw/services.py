@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from core import clock
 from core.phone import normalize_mobile
+from core.tracing import current_trace_id, new_trace_id
 
 from .models import (
     ForbiddenTerm,
@@ -207,6 +208,12 @@ def _sort_recipients(
     return accepted, refused, len(raw)
 
 
+def _trace_id() -> str:
+    """The id the messages of this call are traced under: the request's or task's, or a
+    new one (a shell, a management command) so that the sender's logs still group them."""
+    return current_trace_id() or new_trace_id()
+
+
 def _write_outbox(request: SendRequest, numbers: list[str], due_at: dt.datetime) -> None:
     """Insert one outbox row per number: COPY on PostgreSQL (a 100,000-number campaign
     in a few seconds), bulk INSERTs elsewhere."""
@@ -384,6 +391,7 @@ def sms_enqueue(
                 refused_count=len(refused),
                 refused=refused,
                 created_by=by if getattr(by, "is_authenticated", False) else None,
+                trace_id=_trace_id(),
             )
             _write_outbox(request, accepted, due_at)
     except IntegrityError:
@@ -524,6 +532,7 @@ def operator_notice_send(
             refused_count=len(refused),
             refused=refused,
             created_by=by if getattr(by, "is_authenticated", False) else None,
+            trace_id=_trace_id(),
         )
         _write_outbox(request, accepted, due_at)
         batch = NoticeBatch.objects.create(

@@ -2,8 +2,10 @@
 
 Signature (documented in docs/smsgw.md): header
 `X-MAS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, plus
-`X-MAS-Event` (report | reply) and `X-MAS-Delivery` (the delivery id, to de-duplicate
-retries). A non-2xx answer or a network error is retried by Celery with exponential
+`X-MAS-Event` (report | reply), `X-MAS-Delivery` (the delivery id, to de-duplicate
+retries) and `X-Trace-Id` (for a report: the trace id of the API call that sent the
+message, also returned to that call as X-Request-ID; not signed, it is for correlating
+logs only). A non-2xx answer or a network error is retried by Celery with exponential
 back-off (`webhook_deliver_task`), at most SMSGW_WEBHOOK_MAX_ATTEMPTS times.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 import urllib.error
@@ -22,11 +25,16 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from core import clock, crypto
+from core.phone import mask_mobile
+from core.tracing import current_trace_id, trace
 
 from .models import FINAL_STATES, Message, MoMessage, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
 
 
 class WebhookFailedError(Exception):
@@ -130,6 +138,7 @@ def report_events_queue(message_ids: Iterable[int]) -> None:
             send_request__kind="enterprise",
         )
         .select_related(None)
+        .annotate(trace_id=F("send_request__trace_id"))
         .prefetch_related("segments")
     )
     _queue(
@@ -138,6 +147,7 @@ def report_events_queue(message_ids: Iterable[int]) -> None:
                 endpoint_id=endpoints[m.enterprise_id],
                 event=WebhookDelivery.Event.REPORT,
                 payload=report_payload(m),
+                trace_id=m.trace_id,
             )
             for m in messages
         ]
@@ -187,10 +197,18 @@ def reply_events_queue(replies: Iterable[MoMessage]) -> None:
 
 def webhook_deliver(*, delivery_id: int) -> bool:
     """POST one delivery, signed; record the attempt. Raises WebhookFailedError when the
-    receiver did not answer 2xx (the task retries); True when delivered (or done)."""
+    receiver did not answer 2xx (the task retries); True when delivered (or done).
+
+    Runs under the delivery's trace id (a report: the call that sent the message), so
+    the attempt logs next to that message's enqueue, submit and report."""
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     if delivery.state != WebhookDelivery.State.PENDING:
         return True
+    with trace(delivery.trace_id or current_trace_id()) as trace_id:
+        return _post(delivery, trace_id)
+
+
+def _post(delivery: WebhookDelivery, trace_id: str) -> bool:
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, ensure_ascii=False).encode("utf-8")
     timestamp = int(time.time())
@@ -203,6 +221,7 @@ def webhook_deliver(*, delivery_id: int) -> bool:
             "User-Agent": "mas-smsgw-webhook",
             "X-MAS-Event": delivery.event,
             "X-MAS-Delivery": str(delivery.pk),
+            "X-Trace-Id": trace_id,
             "X-MAS-Signature": sign(crypto.decrypt(endpoint.secret_encrypted), body, timestamp),
         },
     )
@@ -222,16 +241,49 @@ def webhook_deliver(*, delivery_id: int) -> bool:
         state=WebhookDelivery.State.DELIVERED if ok else WebhookDelivery.State.PENDING,
         delivered_at=clock.now() if ok else None,
     )
+    about = _about(delivery)
     if not ok:
+        logger.warning(
+            "webhook %s delivery %s (%s) attempt %s failed: %s",
+            delivery.event,
+            delivery.pk,
+            about,
+            delivery.attempts + 1,
+            error or f"HTTP {status}",
+        )
         raise WebhookFailedError(error or f"HTTP {status}")
+    logger.info(
+        "webhook %s delivery %s (%s) delivered: HTTP %s", delivery.event, delivery.pk, about, status
+    )
     return True
+
+
+def _about(delivery: WebhookDelivery) -> str:
+    """What a delivery is about, for the log: the message or reply and its masked number."""
+    payload = delivery.payload or {}
+    number = mask_mobile(payload.get("msisdn", ""))
+    if delivery.event == WebhookDelivery.Event.REPORT:
+        return f"message {payload.get('messageId')} to {number}"
+    return f"reply {payload.get('replyId')} from {number}"
 
 
 def webhook_give_up(*, delivery_id: int) -> None:
     """Mark a delivery failed after its last attempt (visible in the admin, resendable)."""
-    WebhookDelivery.objects.filter(pk=delivery_id, state=WebhookDelivery.State.PENDING).update(
-        state=WebhookDelivery.State.FAILED
-    )
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        return
+    updated = WebhookDelivery.objects.filter(
+        pk=delivery_id, state=WebhookDelivery.State.PENDING
+    ).update(state=WebhookDelivery.State.FAILED)
+    if updated:
+        with trace(delivery.trace_id or current_trace_id()):
+            logger.error(
+                "webhook %s delivery %s (%s) given up after %s attempts",
+                delivery.event,
+                delivery.pk,
+                _about(delivery),
+                delivery.attempts,
+            )
 
 
 def webhook_resend(*, delivery_id: int) -> None:

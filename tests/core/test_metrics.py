@@ -71,15 +71,15 @@ def test_framework_and_project_metrics(client):
     assert 'mas_webhook_attempt_failures_total{kind="tmf_hub"} 0.0' in text
     assert 'mas_retention_rows_due{policy="core.tmf_events"} 0.0' in text
     # metrics nobody feeds yet are not invented
-    assert "mas_billing_runs{" not in text
+    assert "mas_smsgw_mo_messages_total" not in text
 
 
 def test_an_app_feeds_a_catalogued_metric(client, provider):
     provider("mas_billing_runs", lambda: [({"state": "running"}, 1), ({"state": "done"}, 3)])
-    provider("mas_assurance_tickets_breached", lambda: [({"priority": "P1"}, 2)])
+    provider("mas_assurance_tickets_breached", lambda: [({"fault_class": "test"}, 2)])
     text = _scrape(client)
     assert 'mas_billing_runs{state="running"} 1.0' in text
-    assert 'mas_assurance_tickets_breached{priority="P1"} 2.0' in text
+    assert 'mas_assurance_tickets_breached{fault_class="test"} 2.0' in text
     assert "# TYPE mas_billing_runs gauge" in text
 
 
@@ -114,10 +114,10 @@ def test_unknown_names_are_refused():
 
 
 def test_process_scope_is_served_by_the_probe_server_only(client, provider):
-    provider("mas_billing_run_progress_ratio", lambda: [({"run": "2026-11"}, 0.5)], scope="process")
-    assert "mas_billing_run_progress_ratio{" not in _scrape(client)
+    provider("mas_smsgw_window_in_use", lambda: [({"account": "test42"}, 5)], scope="process")
+    assert 'mas_smsgw_window_in_use{account="test42"}' not in _scrape(client)
     payload, _ = metrics.process_metrics()
-    assert b'mas_billing_run_progress_ratio{run="2026-11"} 0.5' in payload
+    assert b'mas_smsgw_window_in_use{account="test42"} 5.0' in payload
 
 
 def test_counts_by_reports_every_state_and_real_counts(client):
@@ -129,3 +129,21 @@ def test_counts_by_reports_every_state_and_real_counts(client):
     EventDelivery.objects.create(event=event, callback="http://cb.example/")
     samples = dict((labels["state"], n) for labels, n in metrics.tmf_hub_deliveries() if labels)
     assert samples == {"pending": 1, "delivered": 0, "failed": 0}
+
+
+def test_tmf_hub_failures_and_retries_are_read_from_the_deliveries(client):
+    from core.models import DeliveryAttempt, EventDelivery, OutboxEvent
+
+    event = OutboxEvent.objects.create(
+        api="x", event_id="00000000-0000-0000-0000-000000000002", event_type="T", payload={}
+    )
+    retrying = EventDelivery.objects.create(
+        event=event, callback="http://cb.example/a", attempt_count=2
+    )
+    EventDelivery.objects.create(event=event, callback="http://cb.example/b")
+    DeliveryAttempt.objects.create(delivery=retrying, number=1, status_code=500)
+    DeliveryAttempt.objects.create(delivery=retrying, number=2, error="timeout")
+    text = _scrape(client)
+    assert 'mas_webhook_attempt_failures_total{kind="tmf_hub"} 2.0' in text
+    assert 'mas_webhook_deliveries_retrying{kind="tmf_hub"} 1.0' in text
+    assert 'mas_webhook_deliveries{kind="tmf_hub",state="pending"} 2.0' in text

@@ -76,3 +76,21 @@ def test_noc_edits_forbidden_terms(client, make_user, db):
 def test_customer_manager_cannot_edit_forbidden_terms(client, manager):
     client.force_login(manager)
     assert client.get("/admin/smsgw/forbiddenterm/add/").status_code == 403
+
+
+def test_noc_goes_from_a_log_line_to_the_request_by_its_trace_id(client, make_user, sent):
+    _sub, message = sent
+    trace_id = message.send_request.trace_id
+    client.force_login(make_user(Role.NOC_ENGINEER, username="noc"))
+
+    listing = client.get("/admin/smsgw/sendrequest/", {"q": trace_id})
+    assert listing.status_code == 200
+    assert f"/admin/smsgw/sendrequest/{message.send_request_id}/change/" in listing.content.decode()
+    detail = client.get(f"/admin/smsgw/sendrequest/{message.send_request_id}/change/")
+    assert trace_id in detail.content.decode()
+    assert (
+        client.get("/admin/smsgw/sendrequest/", {"q": "0" * 32})
+        .content.decode()
+        .count(f"/admin/smsgw/sendrequest/{message.send_request_id}/change/")
+        == 0
+    )

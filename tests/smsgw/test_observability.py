@@ -7,8 +7,15 @@ import pytest
 
 from core import health, retention
 from core.roles import Role
-from smsgw import observability
-from smsgw.models import LinkState, Message, MessageState, MoMessage, SendRequest
+from smsgw import observability, webhooks
+from smsgw.models import (
+    LinkState,
+    Message,
+    MessageState,
+    MoMessage,
+    SendRequest,
+    WebhookDelivery,
+)
 from smsgw.services import sms_enqueue
 
 from .factories import registered_numbers, sending_subscription
@@ -115,3 +122,26 @@ def test_messages_in_flight_are_never_touched(clock, manager):
     assert results["smsgw.request_texts"] == 0
     assert SendRequest.objects.get(pk=request.pk).content
     assert observability.STALE_SECONDS == 60
+
+
+def test_webhook_failure_metrics(clock, client, make_user, manager):
+    sub = sending_subscription(manager, recipients=1)
+    endpoint, _secret = webhooks.webhook_configure(
+        enterprise_id=sub.enterprise_id, url="http://hooks.example.cn/mas"
+    )
+    states = WebhookDelivery.State
+    for state, attempts in (
+        (states.DELIVERED, 3),  # two failed POSTs, then accepted
+        (states.FAILED, 2),  # given up after two
+        (states.PENDING, 1),  # failed once, waiting for its retry
+        (states.PENDING, 0),  # not tried yet
+    ):
+        WebhookDelivery.objects.create(
+            endpoint=endpoint, event="report", payload={}, state=state, attempts=attempts
+        )
+
+    text = _scrape(client, make_user)
+    assert 'mas_webhook_attempt_failures_total{kind="sms_report"} 5.0' in text
+    assert 'mas_webhook_deliveries_retrying{kind="sms_report"} 1.0' in text
+    assert 'mas_webhook_deliveries{kind="sms_report",state="failed"} 1.0' in text
+    assert 'mas_webhook_deliveries{kind="sms_report",state="pending"} 2.0' in text
