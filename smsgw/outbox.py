@@ -318,16 +318,16 @@ def _claim_due_pg(
     if not rows:
         return []
     requests = {
-        pk: (content, src_id)
-        for pk, content, src_id in SendRequest.objects.filter(
+        pk: (content, src_id, trace_id)
+        for pk, content, src_id, trace_id in SendRequest.objects.filter(
             id__in={row[5] for row in rows}
-        ).values_list("id", "content", "src_id")
+        ).values_list("id", "content", "src_id", "trace_id")
     }
     # split_text depends only on the text and the 8-bit reference: split each once.
     splits: dict[tuple[int, int], list] = {}
     items = []
     for segment_id, message_id, seq, sp_id, msisdn, request_id in rows:
-        content, src_id = requests[request_id]
+        content, src_id, trace_id = requests[request_id]
         key = (request_id, message_id & 0xFF)
         parts = splits.get(key)
         if parts is None:
@@ -345,6 +345,7 @@ def _claim_due_pg(
                 pk_total=part.pk_total,
                 pk_number=part.pk_number,
                 content=part.content,
+                trace_id=trace_id,
             )
         )
     return items
@@ -824,7 +825,28 @@ def _reports_record_pg(reports: list[ReportIn]) -> list[ReportIn]:
         _errors_set({m: f"状态报告 {stat}" for m, stat in first_stat.items()}, only_empty=True)
         settle_messages({row[1] for row in changed})
         _usage_add(usage)
+        _reports_log_pg(changed, by_msg_id)
     return [r for r in reports if str(r.msg_id) not in found]
+
+
+def _reports_log_pg(changed: list[tuple], by_msg_id: dict[str, ReportIn]) -> None:
+    """Log the reports just matched on PostgreSQL (`_report_log`); the segments' trace
+    ids and numbers are read only for the reports whose level is enabled, so with
+    DEBUG off a batch of deliveries costs no query."""
+    wanted = [
+        msg_id
+        for msg_id, _message_id, state, _stat, _subscription_id in changed
+        if logger.isEnabledFor(logging.DEBUG if state == S.DELIVERED else logging.INFO)
+    ]
+    if not wanted:
+        return
+    segments = (
+        Segment.objects.filter(msg_id__in=wanted)
+        .annotate(trace_id=F("message__send_request__trace_id"), msisdn=F("message__msisdn"))
+        .only("id", "message_id", "seq", "msg_id")
+    )
+    for segment in segments:
+        _report_log(segment, by_msg_id[segment.msg_id])
 
 
 def segments_expire_overdue() -> int:
