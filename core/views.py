@@ -1,4 +1,5 @@
-"""Operational endpoints served by the web processes: /metrics (health is middleware)."""
+"""Operational endpoints served by the web processes: /metrics (health is middleware), and
+the 400 handler that keeps API answers JSON."""
 
 from __future__ import annotations
 
@@ -6,10 +7,26 @@ import hmac
 import ipaddress
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from core.metrics import web_metrics
+from core.tmf.errors import error_body
+
+API_PREFIXES = ("/tmf-api/", "/api/")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """400 raised before any view runs (a Host header not in ALLOWED_HOSTS, a malformed
+    request): API clients get the same TMF Error document as from the views, browsers
+    Django's page. No request is passed on to `error_body`, because building the
+    documentation link would read the rejected Host header again."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse(
+            error_body(None, 400, "Bad Request: the request was refused"), status=400
+        )
+    return defaults.bad_request(request, exception)
 
 
 def _token_ok(request: HttpRequest) -> bool:
