@@ -100,7 +100,13 @@ CATALOGUE: dict[str, MetricSpec] = {
             "quantile",
         ),
         _spec("mas_smsgw_outbox_messages", "gauge", "Outbox messages by state", "state"),
-        _spec("mas_smsgw_mo_messages_total", "counter", "Mobile-originated messages received"),
+        _spec(
+            "mas_smsgw_mo_messages_total",
+            "counter",
+            "Mobile-originated messages (replies) received, per account and sender",
+            "account",
+            "sender",
+        ),
         # assurance (SLA)
         _spec(
             "mas_assurance_tickets_near_breach",

@@ -480,6 +480,9 @@ class LinkState(models.Model):
     # Every SUBMIT_RESP with Result 8 (流量控制错, CMPP §8.4.3.2; smsgw.cmpp.session),
     # retried or not, since the link's session started: the ISMG telling us to slow down.
     flow_controlled = models.PositiveBigIntegerField(_("累计流控应答"), default=0)
+    # Mobile-originated messages (CMPP_DELIVER with Registered_Delivery 0, CMPP §8.4.5.1),
+    # counted once reassembled, since the link's session started.
+    mo_messages = models.PositiveBigIntegerField(_("累计上行短信"), default=0)
     updated_at = models.DateTimeField(_("更新时间"), default=clock.now)
 
     class Meta:

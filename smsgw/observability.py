@@ -96,6 +96,14 @@ def result8_total() -> list[Sample]:
     return [({"account": row["sp_id"], "sender": row["sender"]}, row["n"] or 0) for row in rows]
 
 
+def mo_messages_total() -> list[Sample]:
+    """Replies (MO) received per account and sender, as the live senders count them
+    (`SessionCounters.mo_messages`, written to LinkState with the link state); per sender
+    for the same reason as `result8_total`."""
+    rows = _fresh_links().values("sp_id", "sender").annotate(n=Sum("mo_messages"))
+    return [({"account": row["sp_id"], "sender": row["sender"]}, row["n"] or 0) for row in rows]
+
+
 def report_latency() -> list[Sample]:
     """p50/p99 from acceptance to status report over the last 15 minutes (sampled)."""
     since = clock.now() - LATENCY_WINDOW
@@ -170,6 +178,7 @@ def register_all() -> None:
         ("mas_smsgw_submits_total", submits_total),
         ("mas_smsgw_submit_result8_total", result8_total),
         ("mas_smsgw_submit_result8_5m", result8_recent),
+        ("mas_smsgw_mo_messages_total", mo_messages_total),
         ("mas_smsgw_report_latency_seconds", report_latency),
         ("mas_smsgw_outbox_messages", outbox_depth),
         ("mas_webhook_deliveries", webhook_deliveries),

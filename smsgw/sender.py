@@ -550,6 +550,7 @@ class Sender:
                         "submitted": session.counters.accepted,
                         "reports": session.counters.reports,
                         "flow_controlled": session.counters.flow_controlled,
+                        "mo_messages": session.counters.mo_messages,
                     }
                 )
         with contextlib.suppress(Exception):

@@ -2,10 +2,12 @@
 
 import asyncio
 import datetime as dt
+import re
 
 import pytest
 from django.db import OperationalError
 
+from core.roles import Role
 from customers.models import RegisteredRecipient
 from smsgw import outbox
 from smsgw.models import DailyUsage, Extension, Message, MessageState, MoMessage, Segment
@@ -88,7 +90,7 @@ def test_scheduled_messages_wait_for_their_time(clock, manager, sender_run):
 
 
 def test_replies_are_routed_by_extension_to_a_department_and_td_opts_out(
-    clock, manager, sender_run
+    clock, manager, sender_run, client, make_user
 ):
     sub = sending_subscription(manager, recipients=1)
     number = registered_numbers(sub)[0]
@@ -107,6 +109,13 @@ def test_replies_are_routed_by_extension_to_a_department_and_td_opts_out(
     assert first.extension == "12" and first.text == "收到，谢谢"
     assert second.department == "" and second.text == "TD"
     assert RegisteredRecipient.objects.get(msisdn=number).opted_out_at is not None
+    # the sender counted both replies, and /metrics shows them for the account
+    client.force_login(make_user(Role.NOC_ENGINEER, username="noc"))
+    metrics = client.get("/metrics").content.decode()
+    assert re.search(
+        rf'mas_smsgw_mo_messages_total\{{account="{sub.account.sp_id}",sender="[^"]+"\}} 2\.0',
+        metrics,
+    ), [line for line in metrics.splitlines() if "mo_messages" in line]
 
 
 def test_messages_of_an_account_without_links_stay_queued(clock, manager, sender_run):
