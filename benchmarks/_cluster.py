@@ -1,4 +1,5 @@
-"""A small production-like cluster on this machine, for benchmarks/scale_out.py and soak.py.
+"""A small production-like cluster on this machine, for benchmarks/scale_out.py and soak.py;
+its scratch-database helpers serve every PostgreSQL benchmark.
 
 PostgreSQL (a scratch database next to DATABASE_URL's), Redis (CELERY_BROKER_URL), the
 ISMG simulator in this process (recording every SUBMIT it accepts, so that a message

@@ -21,7 +21,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _cluster import recreate, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,25 +37,6 @@ def _parse() -> argparse.Namespace:
         "--reuse", action="store_true", help="measure a kept scratch database again (no load)"
     )
     return parser.parse_args()
-
-
-def _scratch(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") or "mas"
-    return (
-        urlunsplit(parts._replace(path="/postgres")),
-        urlunsplit(parts._replace(path=f"/{name}_bench")),
-    )
-
-
-def _recreate(admin_url: str, scratch_url: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    name = urlsplit(scratch_url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _load(args) -> object:
@@ -160,9 +142,9 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database (its name is the base)")
-    admin_url, scratch_url = _scratch(url)
+    admin_url, scratch_url = scratch_database(url, "bench")
     if not args.reuse:
-        _recreate(admin_url, scratch_url)
+        recreate(admin_url, scratch_url)
     env = {**os.environ, "DATABASE_URL": scratch_url}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     os.environ["DATABASE_URL"] = scratch_url
@@ -204,7 +186,7 @@ def main() -> None:
 
         connections.close_all()
         if not (args.keep or args.reuse):
-            _recreate(admin_url, scratch_url, drop_only=True)
+            recreate(admin_url, scratch_url, drop_only=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _cluster import recreate, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,25 +34,6 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--profile", action="store_true", help="print the run's top functions")
     return parser.parse_args()
-
-
-def _scratch(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") or "mas"
-    return (
-        urlunsplit(parts._replace(path="/postgres")),
-        urlunsplit(parts._replace(path=f"/{name}_bench")),
-    )
-
-
-def _recreate(admin_url: str, scratch_url: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    name = urlsplit(scratch_url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _populate(count: int, per_enterprise: int, month: dt.date) -> None:
@@ -165,8 +147,8 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("set DATABASE_URL to a PostgreSQL server (postgres://…)")
-    admin_url, scratch_url = _scratch(database_url)
-    _recreate(admin_url, scratch_url)
+    admin_url, scratch_url = scratch_database(database_url, "bench")
+    recreate(admin_url, scratch_url)
     os.environ.update(
         DATABASE_URL=scratch_url,
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -249,7 +231,7 @@ def main() -> None:
         clock.unfreeze()
         connections.close_all()
         if not args.keep:
-            _recreate(admin_url, scratch_url, drop_only=True)
+            recreate(admin_url, scratch_url, drop_only=True)
 
 
 if __name__ == "__main__":

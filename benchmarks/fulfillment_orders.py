@@ -21,7 +21,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from _cluster import recreate, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,25 +41,6 @@ def _parse() -> argparse.Namespace:
         help="submit every order before starting the worker, to time provisioning alone",
     )
     return parser.parse_args()
-
-
-def _scratch_database(url: str) -> tuple[str, str]:
-    """(admin url, scratch url): the scratch database is named after DATABASE_URL's."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") or "mas"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    scratch = urlunsplit(parts._replace(path=f"/{name}_bench"))
-    return admin, scratch
-
-
-def _recreate(admin_url: str, scratch_url: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    name = urlsplit(scratch_url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _fixtures(count: int, enterprises: int):
@@ -179,8 +162,8 @@ def main() -> None:
         raise SystemExit("set DATABASE_URL to a PostgreSQL server (postgres://…)")
     if not broker.startswith(("redis://", "amqp://")):
         raise SystemExit("set CELERY_BROKER_URL to a real broker (redis://…)")
-    admin_url, scratch_url = _scratch_database(database_url)
-    _recreate(admin_url, scratch_url)
+    admin_url, scratch_url = scratch_database(database_url, "bench")
+    recreate(admin_url, scratch_url)
 
     os.environ.update(
         DATABASE_URL=scratch_url,
@@ -334,7 +317,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            _recreate(admin_url, scratch_url, drop_only=True)
+            recreate(admin_url, scratch_url, drop_only=True)
 
 
 if __name__ == "__main__":
