@@ -143,9 +143,13 @@ def test_the_portal_is_in_english_after_switching(client, manager, english_catal
         ("portal:send", "What the recipient sees"),
         ("portal:api_keys", "API keys and webhooks"),
         ("portal:recipients", "Registered recipients"),
+        ("portal:invoices", "<h1>Invoices</h1>"),
+        ("portal:tickets", "<h1>Fault reports</h1>"),
     ]:
         html = client.get(reverse(name)).content.decode()
         assert phrase in html and "Skip to main content" in html
+    # the menu names the lists in the plural (the same words are singular on the models)
+    assert ">Invoices</a>" in html and ">Fault reports</a>" in html
 
 
 def _luminance(hex_colour: str) -> float:
