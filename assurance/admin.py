@@ -24,6 +24,7 @@ from core import clock
 from core.admin_tools import (
     AdminTransition,
     ReadOnlyAdminMixin,
+    ReadOnlyInline,
     StateChangeInline,
     TransitionAdminMixin,
     WorkbenchLink,
@@ -116,48 +117,28 @@ TICKET_TRANSITIONS = (
 )
 
 
-class TicketNoteInline(admin.TabularInline):
+class TicketNoteInline(ReadOnlyInline):
     model = TicketNote
-    extra = 0
-    can_delete = False
     fields = ("created_at", "author_name", "public", "text")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class TicketAttachmentInline(admin.TabularInline):
+class TicketAttachmentInline(ReadOnlyInline):
     model = TicketAttachment
-    extra = 0
-    can_delete = False
     fields = ("created_at", "name", "file", "url", "public")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class SlaPauseInline(admin.TabularInline):
+class SlaPauseInline(ReadOnlyInline):
     model = SlaPause
-    extra = 0
-    can_delete = False
     fields = ("state", "started_at", "started_by", "ended_at", "ended_by")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class SlaEventInline(admin.TabularInline):
+class SlaEventInline(ReadOnlyInline):
     model = SlaEvent
-    extra = 0
-    can_delete = False
     fields = ("level", "due_at", "raised_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class TicketForm(forms.ModelForm):
@@ -533,10 +514,8 @@ class EscalationContactAdmin(admin.ModelAdmin):
     list_filter = ("level", "active")
 
 
-class NotificationInline(admin.TabularInline):
+class NotificationInline(ReadOnlyInline):
     model = Notification
-    extra = 0
-    can_delete = False
     fields = (
         "sent_at",
         "topic",
@@ -548,9 +527,6 @@ class NotificationInline(admin.TabularInline):
         "detail",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MaintenanceWindow)

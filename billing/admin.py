@@ -22,6 +22,7 @@ from core import clock
 from core.admin_tools import (
     AdminTransition,
     ReadOnlyAdminMixin,
+    ReadOnlyInline,
     StateChangeInline,
     TransitionAdminMixin,
     WorkbenchLink,
@@ -42,12 +43,8 @@ from .models import (
 )
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+class _ReadOnlyInline(ReadOnlyInline):
+    """Issued invoices never change: their rows cannot be edited either."""
 
     def has_change_permission(self, request, obj=None):
         return False

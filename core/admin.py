@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from .admin_tools import (
     AdminTransition,
     ReadOnlyAdminMixin,
+    ReadOnlyInline,
     StateChangeInline,
     TransitionAdminMixin,
 )
@@ -65,16 +66,11 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
         return False
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyInline):
     model = EventDelivery
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ("callback", "state", "attempt_count", "last_attempt_at", "delivered_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutboxEvent)
@@ -90,15 +86,10 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = (DeliveryInline,)
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = ("number", "at", "succeeded", "status_code", "error")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _resend(obj, user, reason):

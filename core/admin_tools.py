@@ -99,6 +99,18 @@ class StateChangeInline(GenericTabularInline):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """A record's history rows (notes, attempts, segments, pauses, …) shown under it but
+    never added or deleted from the admin: services write them. Subclasses name the model
+    and its fields, and make the fields read-only."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyAdminMixin:
     """For records that are written only by services (audit trails, logs)."""
 

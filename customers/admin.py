@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_tools import (
     AdminTransition,
+    ReadOnlyInline,
     StateChangeInline,
     TransitionAdminMixin,
     WorkbenchLink,
@@ -54,16 +55,11 @@ class ContactInline(admin.TabularInline):
     fields = ("name", "role", "mobile", "email", "is_primary")
 
 
-class SignatureInline(admin.TabularInline):
+class SignatureInline(ReadOnlyInline):
     model = Signature
-    extra = 0
     fields = ("text", "state", "match_evidence", "reviewed_at")
     readonly_fields = fields
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class EnterpriseAdminForm(forms.ModelForm):

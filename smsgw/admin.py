@@ -12,7 +12,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core import crypto
-from core.admin_tools import ReadOnlyAdminMixin, WorkbenchLink, register_workbench_link
+from core.admin_tools import (
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    WorkbenchLink,
+    register_workbench_link,
+)
 from core.phone import mask_mobile
 
 from . import selectors, webhooks
@@ -172,12 +177,10 @@ class SendRequestAdmin(ReadOnlyAdminMixin, EnterpriseScopedMixin, admin.ModelAdm
         return super().get_queryset(request)
 
 
-class SegmentInline(admin.TabularInline):
+class SegmentInline(ReadOnlyInline):
     """A message's segments with their history (submitting → submitted → report)."""
 
     model = Segment
-    extra = 0
-    can_delete = False
     fields = [
         "seq",
         "state",
@@ -190,9 +193,6 @@ class SegmentInline(admin.TabularInline):
         "sender",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False

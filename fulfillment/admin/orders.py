@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core import clock
 from core.admin_tools import (
     AdminTransition,
+    ReadOnlyInline,
     StateChangeInline,
     TransitionAdminMixin,
     WorkbenchLink,
@@ -135,15 +136,10 @@ def _perform(service):
     return lambda obj, user, reason: service(order_id=obj.pk, by=user, reason=reason)
 
 
-class CancellationInline(admin.TabularInline):
+class CancellationInline(ReadOnlyInline):
     model = CancellationRequest
-    extra = 0
-    can_delete = False
     fields = ("requested_at", "requested_by", "reason", "state", "refusal_reason", "effective_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

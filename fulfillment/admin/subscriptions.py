@@ -15,6 +15,7 @@ from core import clock
 from core.admin_tools import (
     AdminTransition,
     ReadOnlyAdminMixin,
+    ReadOnlyInline,
     StateChangeInline,
     TransitionAdminMixin,
 )
@@ -327,15 +328,10 @@ class CmppAccountAdmin(EnterpriseScopedMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/fulfillment/reset_secret.html", context)
 
 
-class SupplementInline(admin.TabularInline):
+class SupplementInline(ReadOnlyInline):
     model = SupplementaryAgreement
-    extra = 0
-    can_delete = False
     fields = ("number", "signed_on", "effective_on", "summary", "order", "notice_override_by")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _terminate(reason, obj, user, detail):
